@@ -1,0 +1,177 @@
+// devsup/child: what an app imports to take part in graceful restarts. No dependencies beyond Node's own modules,
+// so importing it costs the app next to nothing. Under devsup it speaks the IPC protocol (docs/PROTOCOL.md);
+// without devsup (production) SIGTERM and SIGINT run the same cleanups.
+import { AsyncResource } from 'node:async_hooks';
+import type { ChildMessage, CleanupResult } from '../protocol.js';
+
+export type CleanupFn = () => void | Promise<void>;
+export type Cleanup = CleanupFn | AsyncDisposable | Disposable;
+export interface CleanupOptions {
+  /** Give up on this cleanup after this many milliseconds, record it as timed out, and go on with the next. */
+  timeoutMs?: number;
+}
+
+interface Entry {
+  name: string;
+  run: () => unknown;
+  timeoutMs: number | undefined;
+}
+
+type Trigger = 'ipc' | 'SIGINT' | 'SIGTERM' | 'disconnect';
+
+const SDK_VERSION = '0.1.0';
+
+// One registry per process, even if two copies of this module get loaded (ESM and CJS builds, two versions in
+// node_modules): otherwise cleanups registered through one copy would never run.
+interface Registry {
+  entries: Entry[];
+  done: Promise<never> | undefined;
+  readySent: boolean;
+  supervised: boolean;
+  stopTimeoutMs: number;
+}
+const KEY = Symbol.for('devsup.child.registry');
+const holder = globalThis as { [KEY]?: Registry };
+const registry: Registry = holder[KEY] ?? install();
+
+function install(): Registry {
+  // devsup sets DEVSUP_IPC=1; we delete it so that processes the app forks do not take its IPC channel for ours.
+  const supervised = process.env.DEVSUP_IPC === '1' && typeof process.send === 'function';
+  const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;
+  delete process.env.DEVSUP_IPC;
+  delete process.env.DEVSUP_STOP_TIMEOUT;
+  const state: Registry = { entries: [], done: undefined, readySent: false, supervised, stopTimeoutMs };
+  holder[KEY] = state;
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      // A second signal while the cleanups run means "now": the same convention as close-with-grace and node.
+      if (state.done) process.exit(signal === 'SIGINT' ? 130 : 143);
+      begin(signal);
+    });
+  }
+  if (supervised) {
+    process.on('message', (message: unknown) => {
+      const m = message as { devsup?: unknown; type?: unknown } | null;
+      if (m && m.devsup === 1 && m.type === 'shutdown') begin('ipc');
+    });
+    // The supervisor went away (killed, crashed): never stay behind holding a port.
+    process.on('disconnect', () => begin('disconnect'));
+    // Our listeners must not keep an app alive that would otherwise exit on its own.
+    process.channel?.unref();
+    send({ devsup: 1, type: 'hello', sdk: SDK_VERSION, pid: process.pid }, undefined, state);
+  }
+  return state;
+}
+
+function send(message: ChildMessage, then?: () => void, state: Registry = registry): void {
+  if (!state.supervised || !process.connected || !process.send) return then?.();
+  try {
+    process.send(message, undefined, {}, () => then?.());
+  } catch {
+    then?.();
+  }
+}
+
+/**
+ * Registers a cleanup to run on shutdown (restart under devsup, SIGTERM/SIGINT without it). Cleanups run one at a
+ * time, last registered first, each awaited. Returns a function that unregisters it.
+ */
+export function onShutdown(name: string, cleanup: Cleanup, options: CleanupOptions = {}): () => void {
+  if (typeof name !== 'string' || name === '') throw new TypeError('onShutdown(name, fn): name must be a non-empty string');
+  const timeoutMs = options.timeoutMs;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
+    throw new TypeError(`onShutdown("${name}"): timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
+  }
+  const entry: Entry = { name, run: AsyncResource.bind(toFunction(name, cleanup)), timeoutMs };
+  registry.entries.push(entry);
+  return () => {
+    const at = registry.entries.indexOf(entry);
+    if (at !== -1) registry.entries.splice(at, 1);
+  };
+}
+
+function toFunction(name: string, cleanup: Cleanup): () => unknown {
+  if (typeof cleanup === 'function') return cleanup;
+  if (cleanup && typeof (cleanup as AsyncDisposable)[Symbol.asyncDispose] === 'function') {
+    return () => (cleanup as AsyncDisposable)[Symbol.asyncDispose]();
+  }
+  if (cleanup && typeof (cleanup as Disposable)[Symbol.dispose] === 'function') {
+    return () => (cleanup as Disposable)[Symbol.dispose]();
+  }
+  throw new TypeError(`onShutdown("${name}", fn): fn must be a function or an object with [Symbol.asyncDispose]()`);
+}
+
+/** Tells devsup that the app is serving. Optional: without it the start counts as ready after devsup's readyTimeout. */
+export function ready(): void {
+  if (registry.readySent) return;
+  registry.readySent = true;
+  send({ devsup: 1, type: 'ready' });
+}
+
+/** True once a shutdown has begun (from devsup, a signal, or the supervisor going away). */
+export function isShuttingDown(): boolean {
+  return registry.done !== undefined;
+}
+
+function begin(trigger: Trigger): void {
+  // Exactly once per process, however many triggers arrive (IPC, SIGINT from the terminal, SIGTERM, disconnect).
+  registry.done ??= shutdown(trigger);
+}
+
+async function shutdown(trigger: Trigger): Promise<never> {
+  // Keep the event loop alive while cleanups run, so that a cleanup waiting on nothing still gets its deadline.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  if (trigger === 'disconnect') {
+    // Nobody will escalate for us: bound the teardown ourselves.
+    setTimeout(() => process.exit(1), registry.stopTimeoutMs).unref();
+  }
+  const results = await runCleanups();
+  const failed = results.some((r) => r.status !== 'done');
+  clearInterval(keepAlive);
+  return new Promise<never>(() => {
+    send({ devsup: 1, type: 'shutdown-done', results }, () => process.exit(failed ? 1 : 0));
+  });
+}
+
+async function runCleanups(): Promise<CleanupResult[]> {
+  const results: CleanupResult[] = [];
+  // pop(): last registered first, and a cleanup registered while others run is not lost.
+  for (let entry = registry.entries.pop(); entry; entry = registry.entries.pop()) {
+    send({ devsup: 1, type: 'cleanup', name: entry.name, status: 'started', ms: 0 });
+    const result = await runOne(entry);
+    send({ devsup: 1, type: 'cleanup', ...result });
+    // Without a supervisor to report to, a failure still must not vanish.
+    if (!registry.supervised && result.status !== 'done') {
+      process.stderr.write(`[devsup/child] cleanup "${result.name}" ${result.status} after ${result.ms} ms${result.error ? `: ${result.error}` : ''}\n`);
+    }
+    results.push(result);
+  }
+  return results;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+async function runOne(entry: Entry): Promise<CleanupResult> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const work = Promise.resolve().then(entry.run);
+    const outcome =
+      entry.timeoutMs === undefined
+        ? await work
+        : await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, entry.timeoutMs, TIMED_OUT)))]);
+    if (outcome === TIMED_OUT) return { name: entry.name, status: 'timed-out', ms: elapsed() };
+    return { name: entry.name, status: 'done', ms: elapsed() };
+  } catch (error) {
+    return { name: entry.name, status: 'failed', ms: elapsed(), error: describe(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

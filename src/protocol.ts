@@ -1,0 +1,96 @@
+// The IPC protocol between devsup and the app: JSON objects over Node's IPC channel, each tagged `devsup: 1`
+// so that the app's own `process.send` traffic is never mistaken for ours. See docs/PROTOCOL.md.
+
+export const PROTOCOL_VERSION = 1;
+
+export type StopReason = 'restart' | 'exit' | 'manual';
+export type CleanupStatus = 'started' | 'done' | 'failed' | 'timed-out';
+
+export interface CleanupResult {
+  name: string;
+  status: Exclude<CleanupStatus, 'started'>;
+  ms: number;
+  error?: string;
+}
+
+/** parent → child */
+export interface ShutdownMessage {
+  devsup: 1;
+  type: 'shutdown';
+  reason: StopReason;
+  deadlineMs: number;
+  changed?: string[];
+}
+
+/** child → parent */
+export type ChildMessage =
+  | { devsup: 1; type: 'hello'; sdk: string; pid: number }
+  | { devsup: 1; type: 'ready' }
+  | { devsup: 1; type: 'cleanup'; name: string; status: CleanupStatus; ms: number; error?: string }
+  | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[] };
+
+const CLEANUP_STATUSES: readonly string[] = ['started', 'done', 'failed', 'timed-out'];
+// A name or an error longer than this is cut: a report line, not a payload.
+const MAX_TEXT = 2000;
+const MAX_RESULTS = 1000;
+
+export type Parsed = { ok: true; message: ChildMessage } | { ok: false; why: string };
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value.slice(0, MAX_TEXT) : undefined;
+
+const finiteMs = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+
+function parseResult(value: unknown): CleanupResult | undefined {
+  if (!isRecord(value)) return undefined;
+  const name = text(value.name);
+  const ms = finiteMs(value.ms);
+  const status = value.status;
+  if (name === undefined || ms === undefined) return undefined;
+  if (status !== 'done' && status !== 'failed' && status !== 'timed-out') return undefined;
+  const error = text(value.error);
+  return error === undefined ? { name, status, ms } : { name, status, ms, error };
+}
+
+/** Validates one message from the child. Anything that is not ours, or not well-formed, is rejected with a reason. */
+export function parseChildMessage(value: unknown): Parsed {
+  if (!isRecord(value) || value.devsup === undefined) return { ok: false, why: 'not a devsup message' };
+  if (value.devsup !== PROTOCOL_VERSION) return { ok: false, why: `unsupported protocol version ${String(value.devsup)}` };
+  switch (value.type) {
+    case 'hello': {
+      const sdk = text(value.sdk) ?? 'unknown';
+      const pid = typeof value.pid === 'number' && Number.isInteger(value.pid) ? value.pid : 0;
+      return { ok: true, message: { devsup: 1, type: 'hello', sdk, pid } };
+    }
+    case 'ready':
+      return { ok: true, message: { devsup: 1, type: 'ready' } };
+    case 'cleanup': {
+      const name = text(value.name);
+      const ms = finiteMs(value.ms);
+      if (name === undefined || ms === undefined || !CLEANUP_STATUSES.includes(value.status as string)) {
+        return { ok: false, why: 'cleanup message needs name, status and ms' };
+      }
+      const error = text(value.error);
+      const message: ChildMessage = { devsup: 1, type: 'cleanup', name, status: value.status as CleanupStatus, ms };
+      return { ok: true, message: error === undefined ? message : { ...message, error } };
+    }
+    case 'shutdown-done': {
+      if (!Array.isArray(value.results)) return { ok: false, why: 'shutdown-done needs results[]' };
+      const results = value.results.slice(0, MAX_RESULTS).map(parseResult);
+      if (results.some((r) => r === undefined)) return { ok: false, why: 'shutdown-done has a malformed result' };
+      return { ok: true, message: { devsup: 1, type: 'shutdown-done', results: results as CleanupResult[] } };
+    }
+    default:
+      return { ok: false, why: `unknown message type ${JSON.stringify(value.type)}` };
+  }
+}
+
+export function shutdownMessage(reason: StopReason, deadlineMs: number, changed: string[]): ShutdownMessage {
+  return changed.length > 0
+    ? { devsup: 1, type: 'shutdown', reason, deadlineMs, changed }
+    : { devsup: 1, type: 'shutdown', reason, deadlineMs };
+}

@@ -1,0 +1,498 @@
+// The I/O shell around the state machine: performs its effects (spawn, send, signal, timers, reap, log) and feeds
+// what happens (messages, exits, timers, file changes) back in as events. No process.exit, no signal handlers.
+import { EventEmitter } from 'node:events';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, extname, relative } from 'node:path';
+import { normalize, type Config, type Options } from './config.js';
+import { DevsupError, didYouMean } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { initialState, transition, type Effect, type Event, type Exit, type Notice, type State, type Trigger } from './machine.js';
+import { parseChildMessage, shutdownMessage, type CleanupResult } from './protocol.js';
+import { descendantsOf, listProcesses, reap, signalTree, type Proc, type Reaped } from './process-tree.js';
+import { ENTRY_EXTENSIONS, spawnChild, type Child } from './spawn.js';
+import { startWatcher, type Watcher } from './watcher.js';
+
+export type CleanupReport = CleanupResult;
+
+/** What one child's teardown did: which cleanups ran and how long, what was still running, what had to be killed. */
+export interface TeardownReport {
+  runId: number;
+  exit: Exit;
+  /** Whether devsup asked it to stop (restart, close), or it ended on its own. */
+  asked: boolean;
+  /** From the first request to stop until the process exited; undefined when it ended unasked. */
+  teardownMs: number | undefined;
+  cleanups: CleanupReport[];
+  /** The cleanup that was running when the process exited or was killed, if any. */
+  interrupted: string | undefined;
+  killed: Reaped[];
+}
+
+export interface SupervisorEvents {
+  started: [{ runId: number; pid: number | undefined }];
+  ready: [{ runId: number; pid: number | undefined; ms: number; via: 'message' | 'timeout' }];
+  restarting: [{ runId: number; trigger: Trigger }];
+  cleanup: [{ runId: number } & CleanupReport];
+  exited: [TeardownReport];
+  crashed: [TeardownReport];
+  closed: [{ exitCode: number }];
+}
+
+interface Run {
+  runId: number;
+  child: Child;
+  pid: number | undefined;
+  spawnedAt: number;
+  stopAskedAt: number | undefined;
+  cleanups: CleanupReport[];
+  /** The cleanup running now (they run one at a time), and since when. */
+  cleaning: { name: string; since: number } | undefined;
+  shutdownDone: boolean;
+  /** Every descendant seen while the tree was intact, by pid. */
+  seen: Map<number, Proc>;
+  snapshot: Promise<void>;
+  exit: Exit | undefined;
+  killed: Reaped[];
+}
+
+const now = () => performance.now();
+const ms = (from: number) => Math.round(now() - from);
+const seconds = (n: number) => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
+
+export function describeExit(exit: Exit): string {
+  return exit.signal ? exit.signal : `exit ${exit.code ?? '?'}`;
+}
+
+function describeTrigger(trigger: Trigger): string {
+  const [first, ...rest] = trigger.paths;
+  if (first === undefined) return 'restart requested';
+  return `change in ${first}${rest.length > 0 ? ` (+${rest.length} more)` : ''}`;
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly options: Options;
+  readonly #log: Logger;
+  #state: State = initialState;
+  #run: Run | undefined;
+  #timers = new Map<string, NodeJS.Timeout>();
+  #watcher: Watcher | undefined;
+  #queue: Event[] = [];
+  #dispatching = false;
+  #restartAt: number | undefined;
+  #started: Promise<void> | undefined;
+  #closing: Promise<number> | undefined;
+  #resolveClosed: ((exitCode: number) => void) | undefined;
+  #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+
+  constructor(options: Options, logger: Logger) {
+    super();
+    this.options = options;
+    this.#log = logger;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** The current child's pid, if one is running. */
+  get pid(): number | undefined {
+    return this.#run?.exit === undefined ? this.#run?.pid : undefined;
+  }
+
+  /** Starts the app and the watcher. Resolves when the first child is ready; rejects if it cannot start. */
+  start(): Promise<void> {
+    if (this.#started) return this.#started;
+    this.#started = (async () => {
+      this.#checkEntry();
+      const waiter = this.#nextReady();
+      this.#startWatcher();
+      this.#dispatch({ type: 'start' });
+      await waiter;
+    })();
+    return this.#started;
+  }
+
+  /** Restarts the app (as `rs` does). Resolves when the new child is ready. */
+  restart(): Promise<void> {
+    const waiter = this.#nextReady();
+    this.#dispatch({ type: 'restart' });
+    return waiter;
+  }
+
+  /**
+   * Stops the app gracefully (its cleanups run), then the watcher. Resolves with the exit code the app ended with.
+   * Idempotent; `{ force: true }` skips what is left of the teardown and SIGKILLs the app's process tree.
+   */
+  close(options: { force?: boolean } = {}): Promise<number> {
+    if (this.#closing) {
+      if (options.force) this.#dispatch({ type: 'close' });
+      return this.#closing;
+    }
+    this.#closing = new Promise<number>((resolve) => (this.#resolveClosed = resolve));
+    this.#dispatch({ type: 'close' });
+    if (options.force) this.#dispatch({ type: 'close' });
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #checkEntry(): void {
+    const entry = this.options.entry;
+    if (!entry) {
+      throw new DevsupError('ENTRY_MISSING', 'no entry to run', {
+        hint: 'devsup run src/server.ts, or set entry in supervisor.config.ts',
+      });
+    }
+    const shown = relative(this.options.cwd, entry) || entry;
+    if (!existsSync(entry)) {
+      const dir = dirname(entry);
+      const near = existsSync(dir) ? didYouMean(basename(entry), readdirSync(dir)) : undefined;
+      throw new DevsupError('ENTRY_NOT_FOUND', `entry not found: ${shown}`, {
+        hint: near ? `did you mean ${relative(this.options.cwd, `${dir}/${near}`)}?` : 'check the path',
+      });
+    }
+    if (statSync(entry).isDirectory()) {
+      throw new DevsupError('ENTRY_IS_DIRECTORY', `entry is a directory: ${shown}`, {
+        hint: 'name the file that starts the app, e.g. src/server.ts',
+      });
+    }
+    if (!ENTRY_EXTENSIONS.includes(extname(entry))) {
+      throw new DevsupError('ENTRY_UNSUPPORTED', `cannot run ${shown}: not a JavaScript or TypeScript file`, {
+        hint: `entries end in ${ENTRY_EXTENSIONS.join(', ')}`,
+      });
+    }
+  }
+
+  #startWatcher(): void {
+    const watcher = startWatcher({
+      root: this.options.cwd,
+      paths: this.options.watch,
+      ignore: this.options.ignore,
+      debounce: this.options.debounce,
+      onChange: (paths) => this.#dispatch({ type: 'changed', paths }),
+      onError: (error) => {
+        const hint =
+          error.code === 'ENOSPC'
+            ? 'the inotify watch limit is reached: raise it with sudo sysctl fs.inotify.max_user_watches=524288, or ignore large folders'
+            : 'devsup keeps running; changes under that path may be missed';
+        this.#log.error({ err: error }, `watcher: ${error.message} (${hint})`);
+      },
+    });
+    this.#watcher = watcher;
+    void watcher.ready.then(() => {
+      const shown = this.options.watch.map((p) => relative(this.options.cwd, p) || '.').join(', ');
+      this.#log.info({ watch: this.options.watch }, `watching ${shown}`);
+    });
+  }
+
+  #nextReady(): Promise<void> {
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  #settleReady(error?: Error): void {
+    const waiters = this.#readyWaiters.splice(0);
+    for (const w of waiters) (error ? w.reject(error) : w.resolve());
+  }
+
+  #dispatch(event: Event): void {
+    // Effects may feed events back synchronously: queue them so that each transition completes before the next.
+    this.#queue.push(event);
+    if (this.#dispatching) return;
+    this.#dispatching = true;
+    try {
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+        const from = this.#state;
+        const step = transition(from, next);
+        this.#state = step.state;
+        if (step.state !== from) {
+          this.#log.debug(
+            { from: from.kind, to: step.state.kind, event: next.type, runId: 'runId' in step.state ? step.state.runId : undefined },
+            `${from.kind} → ${step.state.kind} on ${next.type}`,
+          );
+        }
+        for (const effect of step.effects) this.#perform(effect);
+      }
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  #current(runId: number): Run | undefined {
+    return this.#run?.runId === runId ? this.#run : undefined;
+  }
+
+  #perform(effect: Effect): void {
+    switch (effect.type) {
+      case 'spawn':
+        return this.#spawn(effect.runId);
+      case 'send-shutdown': {
+        const run = this.#current(effect.runId);
+        if (!run) return;
+        run.stopAskedAt ??= now();
+        const message = shutdownMessage(effect.reason, this.options.stopTimeout, effect.changed);
+        // Record the tree first: once the app exits, its orphans can no longer be found by walking from it.
+        void this.#snapshot(run).then(() => {
+          if (run.exit !== undefined) return;
+          if (run.child.connected) {
+            run.child.send(message);
+            this.#log.debug({ runId: run.runId, reason: effect.reason }, `asked the app to shut down (${effect.reason})`);
+          } else {
+            this.#log.debug({ runId: run.runId }, `IPC channel closed; sending ${this.options.signal}`);
+            this.#kill(run, this.options.signal);
+          }
+        });
+        return;
+      }
+      case 'signal': {
+        const run = this.#current(effect.runId);
+        if (!run) return;
+        run.stopAskedAt ??= now();
+        const signal = effect.signal === 'stop' ? this.options.signal : effect.signal;
+        void this.#snapshot(run).then(() => {
+          if (run.exit !== undefined || run.pid === undefined) return;
+          if (effect.tree) void signalTree(run.pid, signal);
+          else this.#kill(run, signal);
+        });
+        return;
+      }
+      case 'arm': {
+        clearTimeout(this.#timers.get(effect.timer));
+        const event: Event =
+          effect.timer === 'ready' ? { type: 'ready-timeout', runId: effect.runId } : { type: 'escalate', runId: effect.runId };
+        this.#timers.set(effect.timer, setTimeout(() => this.#dispatch(event), this.options[effect.duration]));
+        return;
+      }
+      case 'disarm':
+        for (const timer of this.#timers.values()) clearTimeout(timer);
+        this.#timers.clear();
+        return;
+      case 'reap': {
+        const run = this.#current(effect.runId);
+        if (!run) return;
+        void (async () => {
+          await run.snapshot;
+          run.killed = await reap(run.seen.values());
+          if (run.killed.length > 0) {
+            const list = run.killed.map((p) => `pid ${p.pid}${p.command ? ` (${p.command})` : ''}`).join(', ');
+            this.#log.warn({ runId: run.runId, killed: run.killed }, `killed ${run.killed.length} leftover process${run.killed.length > 1 ? 'es' : ''} of the old app: ${list}`);
+          }
+          this.#report(run);
+          this.#dispatch({ type: 'reaped', runId: run.runId });
+        })();
+        return;
+      }
+      case 'notify':
+        return this.#notice(effect.notice);
+      case 'finish':
+        return this.#finish(effect.exitCode);
+    }
+  }
+
+  #spawn(runId: number): void {
+    const entry = this.options.entry!;
+    const child = spawnChild(this.options, entry);
+    const run: Run = {
+      runId,
+      child,
+      pid: child.pid,
+      spawnedAt: now(),
+      stopAskedAt: undefined,
+      cleanups: [],
+      cleaning: undefined,
+      shutdownDone: false,
+      seen: new Map(),
+      snapshot: Promise.resolve(),
+      exit: undefined,
+      killed: [],
+    };
+    this.#run = run;
+    // reject: false, but the promise must still be observed.
+    child.catch(() => {});
+    child.on('message', (message: unknown) => this.#onMessage(run, message));
+    child.on('error', (error: Error) => {
+      this.#log.error({ err: error, runId }, `could not run the app: ${error.message}`);
+      if (child.pid === undefined) this.#onExit(run, { code: null, signal: null });
+    });
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(run, { code, signal }));
+    const shown = relative(this.options.cwd, entry);
+    const line = `started ${shown} (pid ${child.pid ?? '?'})`;
+    if (runId === 1) this.#log.info({ runId, pid: child.pid }, line);
+    else this.#log.debug({ runId, pid: child.pid }, line);
+    this.emit('started', { runId, pid: child.pid });
+  }
+
+  #onExit(run: Run, exit: Exit): void {
+    if (run.exit !== undefined) return;
+    run.exit = exit;
+    this.#dispatch({ type: 'exited', runId: run.runId, exit });
+  }
+
+  #kill(run: Run, signal: NodeJS.Signals): void {
+    try {
+      if (run.pid !== undefined) process.kill(run.pid, signal);
+    } catch {
+      // gone already: its exit event is on the way
+    }
+  }
+
+  // Adds the app's current descendants to what this run has seen. Chained, so that a reap waits for all of them.
+  #snapshot(run: Run): Promise<void> {
+    run.snapshot = run.snapshot.then(async () => {
+      if (run.pid === undefined || run.exit !== undefined) return;
+      try {
+        for (const p of descendantsOf(run.pid, await listProcesses())) run.seen.set(p.pid, p);
+      } catch (error) {
+        this.#log.debug({ err: error }, 'could not list processes');
+      }
+    });
+    return run.snapshot;
+  }
+
+  #onMessage(run: Run, raw: unknown): void {
+    const parsed = parseChildMessage(raw);
+    if (!parsed.ok) {
+      this.#log.debug({ runId: run.runId, why: parsed.why }, `ignored an IPC message from the app: ${parsed.why}`);
+      return;
+    }
+    const message = parsed.message;
+    switch (message.type) {
+      case 'hello':
+        return this.#dispatch({ type: 'hello', runId: run.runId });
+      case 'ready':
+        return this.#dispatch({ type: 'ready', runId: run.runId });
+      case 'cleanup': {
+        const { name, status, ms: took, error } = message;
+        if (status === 'started') {
+          run.cleaning = { name, since: now() };
+          return;
+        }
+        const report: CleanupReport = error === undefined ? { name, status, ms: took } : { name, status, ms: took, error };
+        run.cleaning = undefined;
+        run.cleanups.push(report);
+        if (status === 'failed') this.#log.warn({ runId: run.runId, cleanup: report }, `cleanup "${name}" failed after ${took} ms: ${error ?? 'unknown error'}`);
+        if (status === 'timed-out') this.#log.warn({ runId: run.runId, cleanup: report }, `cleanup "${name}" timed out after ${took} ms; the next ones still run`);
+        this.emit('cleanup', { runId: run.runId, ...report });
+        return;
+      }
+      case 'shutdown-done': {
+        run.shutdownDone = true;
+        const summary = message.results.map(describeResult).join(', ');
+        this.#log.info({ runId: run.runId, cleanups: message.results }, message.results.length > 0 ? `cleanups: ${summary}` : 'no cleanups registered');
+        return;
+      }
+    }
+  }
+
+  /** The cleanup that was running at this moment, with how long it has been running. */
+  #running(run: Run): { name: string; forMs: number } | undefined {
+    return run.cleaning ? { name: run.cleaning.name, forMs: now() - run.cleaning.since } : undefined;
+  }
+
+  #notice(notice: Notice): void {
+    const run = notice.runId === null ? undefined : this.#current(notice.runId);
+    switch (notice.type) {
+      case 'restarting': {
+        this.#restartAt = now();
+        const what = describeTrigger(notice.trigger);
+        this.#log.info({ runId: notice.runId, trigger: notice.trigger }, notice.from === 'waiting' ? `${what} → starting` : `${what} → restarting`);
+        this.emit('restarting', { runId: notice.runId, trigger: notice.trigger });
+        return;
+      }
+      case 'deferred':
+        this.#log.info({ runId: notice.runId, trigger: notice.trigger }, `${describeTrigger(notice.trigger)} while the app starts → restarting once it is ready`);
+        return;
+      case 'ready': {
+        if (!run) return;
+        const took = ms(run.spawnedAt);
+        const restart = this.#restartAt === undefined ? '' : ` (restart ${seconds(now() - this.#restartAt)})`;
+        if (notice.via === 'message') this.#log.info({ runId: run.runId, ms: took }, `ready in ${took} ms${restart}`);
+        else this.#log.debug({ runId: run.runId, ms: took }, `no ready() within ${this.options.readyTimeout} ms: counting the start as ready`);
+        this.#restartAt = undefined;
+        this.emit('ready', { runId: run.runId, pid: run.pid, ms: took, via: notice.via });
+        this.#settleReady();
+        return;
+      }
+      case 'escalated': {
+        if (!run) return;
+        const running = this.#running(run);
+        const still = running ? `cleanup "${running.name}" still running after ${seconds(running.forMs)}` : 'the app has not exited';
+        if (notice.forced) {
+          this.#log.warn({ runId: run.runId, cleanup: running?.name }, `forced stop: SIGKILL to the app's process tree (${still})`);
+        } else if (notice.phase === 'terminating') {
+          this.#log.warn({ runId: run.runId, cleanup: running?.name }, `stop timeout (${this.options.stopTimeout} ms): ${still} → ${this.options.signal}`);
+        } else {
+          const waited = this.options[notice.waited];
+          this.#log.warn({ runId: run.runId, cleanup: running?.name }, `app still running ${waited} ms after ${this.options.signal} (${still}) → SIGKILL to its process tree`);
+        }
+        return;
+      }
+      case 'ended':
+        return this.#ended(notice.runId, notice.exit, notice.asked);
+      case 'closing':
+        if (notice.runId !== null) this.#log.debug({ runId: notice.runId }, 'closing: stopping the app');
+        return;
+    }
+  }
+
+  #ended(runId: number, exit: Exit, asked: boolean): void {
+    const run = this.#current(runId);
+    if (!run) return;
+    const running = this.#running(run);
+    if (running) {
+      this.#log.warn({ runId, cleanup: running.name, exit }, `app ended (${describeExit(exit)}) during cleanup "${running.name}"`);
+    }
+    if (asked) {
+      this.#log.debug({ runId, exit }, `app exited (${describeExit(exit)}) ${seconds(ms(run.stopAskedAt ?? run.spawnedAt))} after the request to stop`);
+      return;
+    }
+    const next = this.#state.kind === 'stopping' && this.#state.next === 'start' ? 'restarting for the change seen while it started' : 'waiting for changes';
+    if (exit.code === 0) this.#log.info({ runId, exit }, `app exited (0) — ${next}`);
+    else this.#log.error({ runId, exit }, `app crashed (${describeExit(exit)}) — ${next}`);
+    // A start that never got ready is a start that failed: start()/restart() callers learn why.
+    this.#settleReady(new DevsupError('APP_EXITED', `the app ${exit.code === 0 ? 'exited' : 'crashed'} (${describeExit(exit)}) before it was ready`, { exitCode: 1 }));
+  }
+
+  #report(run: Run): void {
+    const exit = run.exit ?? { code: null, signal: null };
+    const report: TeardownReport = {
+      runId: run.runId,
+      exit,
+      asked: run.stopAskedAt !== undefined,
+      teardownMs: run.stopAskedAt === undefined ? undefined : ms(run.stopAskedAt),
+      cleanups: run.cleanups,
+      interrupted: run.cleaning?.name,
+      killed: run.killed,
+    };
+    this.emit('exited', report);
+    if (!report.asked && exit.code !== 0) this.emit('crashed', report);
+  }
+
+  #finish(exitCode: number): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#settleReady(new DevsupError('CLOSED', 'the supervisor was closed', { exitCode }));
+    void (this.#watcher?.close() ?? Promise.resolve()).then(() => {
+      this.emit('closed', { exitCode });
+      this.#resolveClosed?.(exitCode);
+    });
+  }
+}
+
+function describeResult(result: CleanupResult): string {
+  if (result.status === 'done') return `${result.name} ${result.ms} ms`;
+  return `${result.name} ${result.status} after ${result.ms} ms`;
+}
+
+export interface CreateOptions {
+  /** Where devsup logs; by default pino writing human lines (or JSON, per logFormat) to stderr. */
+  logger?: Logger;
+}
+
+/** Creates a supervisor from the same options as supervisor.config.ts. Nothing starts until start(). */
+export function createSupervisor(config: Config, create: CreateOptions = {}): Supervisor {
+  const options = normalize([{ source: 'createSupervisor', values: { ...config }, base: process.cwd() }]);
+  const logger = create.logger ?? createLogger({ format: options.logFormat, level: options.logLevel });
+  return new Supervisor(options, logger);
+}
