@@ -235,6 +235,9 @@ function relativeName(path: string): string {
 
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  // esbuild (through tsx) says "Transform failed with 1 error:" first and the useful part on a later line.
+  const compile = /ERROR: (.*)/.exec(message);
+  if (compile) return compile[1]!.trim();
   return message.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'failed to load';
 }
 

@@ -1,0 +1,54 @@
+// Bad input at the command line: one line saying what is wrong and what to do, and exit code 2.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT } from './helpers/harness.js';
+
+const dir = join(ROOT, '.tmp', `cli-${process.pid}`);
+mkdirSync(join(dir, 'src'), { recursive: true });
+writeFileSync(join(dir, 'src/server.ts'), 'export {};\n');
+writeFileSync(join(dir, 'README.md'), '# app\n');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function devsup(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('bad input', () => {
+  it.each([
+    [['run', 'src/nosuch.ts'], '[devsup] error: entry not found: src/nosuch.ts (check the path)'],
+    [['run', 'src/sever.ts'], '[devsup] error: entry not found: src/sever.ts (did you mean src/server.ts?)'],
+    [['run', 'src'], '[devsup] error: entry is a directory: src (name the file that starts the app, e.g. src/server.ts)'],
+    [['run', 'README.md'], '[devsup] error: cannot run README.md: not a JavaScript or TypeScript file (entries end in .ts, .mts, .cts, .tsx, .js, .mjs, .cjs, .jsx)'],
+    [['run'], '[devsup] error: no entry to run (devsup run src/server.ts, or set entry in supervisor.config.ts)'],
+    [['run', 'src/server.ts', '--stop-timout', '5'], '[devsup] error: unknown option --stop-timout (did you mean --stop-timeout?)'],
+    [['run', 'src/server.ts', '--frobnicate'], '[devsup] error: unknown option --frobnicate (see devsup run --help; app arguments go after --)'],
+    [['run', 'src/server.ts', '--stop-timeout', '5s'], '[devsup] error: command line: --stop-timeout must be a non-negative number of milliseconds, got "5s"'],
+    [['run', 'src/server.ts', '--stop-timeout=-5'], '[devsup] error: command line: --stop-timeout must be a non-negative number of milliseconds, got -5'],
+    [['run', 'src/server.ts', '--kill-grace', 'NaN'], '[devsup] error: command line: --kill-grace must be a non-negative number of milliseconds, got "NaN"'],
+    [['run', 'src/server.ts', '--signal', 'SIGNOPE'], '[devsup] error: command line: --signal must be a signal name such as "SIGTERM" or "SIGINT", got "SIGNOPE"'],
+    [['run', 'src/server.ts', '--config', 'nope.config.ts'], `[devsup] error: config file not found: ${join(dir, 'nope.config.ts')} (check the --config path)`],
+    [['serve', 'src/server.ts'], '[devsup] error: unknown command "serve" (devsup run serve)'],
+  ])('devsup %j', (args, line) => {
+    const result = devsup(...args);
+    expect(result.stderr.trim()).toBe(line);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+  });
+});
+
+describe('help and version', () => {
+  it('--help lists every option with its default', () => {
+    const result = devsup('--help');
+    expect(result.code).toBe(0);
+    for (const option of ['--stop-timeout', '--kill-grace', '--ready-timeout', '--signal', '--debounce', '--watch', '--ignore', '--node-arg', '--config', '--log-format', '--quiet', '--verbose']) {
+      expect(result.stdout).toContain(option);
+    }
+  });
+
+  it('--version prints the package version', () => {
+    expect(devsup('--version')).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  });
+});

@@ -1,0 +1,180 @@
+// Runs devsup for real, in a throwaway project made from a fixture, and watches what happens: its log lines, the
+// fixtures' event file, pids and ports. Every process a test starts is killed by pid when the test ends.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { basename, join, resolve } from 'node:path';
+import { onTestFinished } from 'vitest';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'dist/cli.js');
+// Inside the package, so that fixtures resolve `devsup/child` to this checkout (package self-reference).
+const TMP = join(ROOT, '.tmp');
+
+export interface Event {
+  event: string;
+  pid: number;
+  t: number;
+  [key: string]: unknown;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs` with `what`. */
+export async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(15);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie still answers kill(0): it has exited, only its parent has not collected it.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+export function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+let counter = 0;
+
+export class Project {
+  readonly dir: string;
+  readonly eventsFile: string;
+  readonly entry: string;
+  readonly #runs: Devsup[] = [];
+
+  constructor(fixture: string, as?: string) {
+    const id = `${basename(fixture).replace(/\W/g, '-')}-${process.pid}-${++counter}-${Date.now()}`;
+    this.dir = join(TMP, id);
+    this.eventsFile = join(TMP, `${id}.events.jsonl`);
+    mkdirSync(this.dir, { recursive: true });
+    this.entry = as ?? basename(fixture);
+    copyFileSync(join(ROOT, 'fixtures', fixture), join(this.dir, this.entry));
+    copyFileSync(join(ROOT, 'fixtures/record.mjs'), join(this.dir, 'record.mjs'));
+    this.setVersion(1);
+    writeFileSync(this.eventsFile, '');
+    // Whatever happened in the test: devsup first (so it starts nothing new), then every app process and
+    // grandchild the fixtures recorded, each by pid; then the files.
+    onTestFinished(() => {
+      for (const run of this.#runs) kill(run.pid);
+      for (const e of this.events()) {
+        for (const pid of [e.pid, e.grandchild]) if (typeof pid === 'number' && isAlive(pid)) kill(pid);
+      }
+      rmSync(this.dir, { recursive: true, force: true });
+      rmSync(this.eventsFile, { force: true });
+    });
+  }
+
+  /** Rewrites the module every fixture imports: the edit a person makes. */
+  setVersion(version: number): void {
+    writeFileSync(join(this.dir, 'version.mjs'), `export default ${version};\n`);
+  }
+
+  write(name: string, content: string): void {
+    writeFileSync(join(this.dir, name), content);
+  }
+
+  events(): Event[] {
+    if (!existsSync(this.eventsFile)) return [];
+    return readFileSync(this.eventsFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Event);
+  }
+
+  named(event: string): Event[] {
+    return this.events().filter((e) => e.event === event);
+  }
+
+  /** Waits until `count` events of this name were recorded; returns them. */
+  waitFor(event: string, count = 1, timeoutMs?: number): Promise<Event[]> {
+    return until(`${count} "${event}" event(s)`, () => {
+      const found = this.named(event);
+      return found.length >= count ? found : undefined;
+    }, timeoutMs);
+  }
+
+  /** Starts devsup in this project. */
+  run(args: string[], options: { env?: Record<string, string>; detached?: boolean } = {}): Devsup {
+    const run = new Devsup(this, args, options);
+    this.#runs.push(run);
+    return run;
+  }
+}
+
+export class Devsup {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  stderr = '';
+  stdout = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly #project: Project;
+
+  constructor(project: Project, args: string[], options: { env?: Record<string, string>; detached?: boolean }) {
+    this.#project = project;
+    this.process = spawn(process.execPath, [CLI, 'run', ...args], {
+      cwd: project.dir,
+      env: { ...process.env, EVENTS: project.eventsFile, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, so that a test can send SIGINT to the group as a terminal's Ctrl-C does.
+      detached: options.detached ?? false,
+    });
+    this.pid = this.process.pid!;
+    this.process.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
+    this.process.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolveExit) =>
+      this.process.on('exit', (code, signal) => resolveExit({ code, signal })),
+    );
+  }
+
+  lines(): string[] {
+    return this.stderr.split('\n').filter(Boolean);
+  }
+
+  /** Waits for a log line matching `pattern` (the `count`-th such line); returns it. */
+  waitForLine(pattern: RegExp, count = 1, timeoutMs?: number): Promise<string> {
+    return until(`log line ${pattern} (#${count}) — log so far:\n${this.stderr}`, () => {
+      const found = this.lines().filter((l) => pattern.test(l));
+      return found.length >= count ? found[count - 1] : undefined;
+    }, timeoutMs);
+  }
+
+  /** Waits until devsup watches the project and the first child is ready. */
+  async ready(): Promise<void> {
+    await this.waitForLine(/watching/);
+    await until('the first child to start', () => this.#project.named('start').length > 0 || undefined);
+  }
+
+  count(pattern: RegExp): number {
+    return this.lines().filter((l) => pattern.test(l)).length;
+  }
+}

@@ -1,0 +1,46 @@
+// The validating parser: what the child may send, and everything it must not be able to slip through.
+import { describe, expect, it } from 'vitest';
+import { parseChildMessage, shutdownMessage } from '../src/protocol.js';
+
+describe('parseChildMessage', () => {
+  it.each([
+    ['hello', { devsup: 1, type: 'hello', sdk: '0.1.0', pid: 42 }, { devsup: 1, type: 'hello', sdk: '0.1.0', pid: 42 }],
+    ['ready', { devsup: 1, type: 'ready', extra: true }, { devsup: 1, type: 'ready' }],
+    ['cleanup started', { devsup: 1, type: 'cleanup', name: 'db', status: 'started', ms: 0 },
+      { devsup: 1, type: 'cleanup', name: 'db', status: 'started', ms: 0 }],
+    ['cleanup failed with its error', { devsup: 1, type: 'cleanup', name: 'db', status: 'failed', ms: 3, error: 'Error: x' },
+      { devsup: 1, type: 'cleanup', name: 'db', status: 'failed', ms: 3, error: 'Error: x' }],
+    ['shutdown-done', { devsup: 1, type: 'shutdown-done', results: [{ name: 'db', status: 'done', ms: 5 }] },
+      { devsup: 1, type: 'shutdown-done', results: [{ name: 'db', status: 'done', ms: 5 }] }],
+  ])('accepts %s', (_name, input, output) => {
+    expect(parseChildMessage(input)).toEqual({ ok: true, message: output });
+  });
+
+  it.each([
+    ['the app\'s own traffic', { hello: 'world' }, 'not a devsup message'],
+    ['a string', 'garbage', 'not a devsup message'],
+    ['null', null, 'not a devsup message'],
+    ['an array', [1, 2], 'not a devsup message'],
+    ['another protocol version', { devsup: 2, type: 'ready' }, 'unsupported protocol version 2'],
+    ['an unknown type', { devsup: 1, type: 'explode' }, 'unknown message type "explode"'],
+    ['a cleanup without a name', { devsup: 1, type: 'cleanup', status: 'done', ms: 1 }, 'cleanup message needs name, status and ms'],
+    ['a cleanup with a bad status', { devsup: 1, type: 'cleanup', name: 'a', status: 'meh', ms: 1 }, 'cleanup message needs name, status and ms'],
+    ['a cleanup with negative ms', { devsup: 1, type: 'cleanup', name: 'a', status: 'done', ms: -1 }, 'cleanup message needs name, status and ms'],
+    ['shutdown-done without results', { devsup: 1, type: 'shutdown-done' }, 'shutdown-done needs results[]'],
+    ['shutdown-done with a malformed result', { devsup: 1, type: 'shutdown-done', results: [{ name: 1 }] }, 'shutdown-done has a malformed result'],
+  ])('rejects %s', (_name, input, why) => {
+    expect(parseChildMessage(input)).toEqual({ ok: false, why });
+  });
+
+  it('cuts over-long names and errors to a report line', () => {
+    const parsed = parseChildMessage({ devsup: 1, type: 'cleanup', name: 'x'.repeat(10_000), status: 'failed', ms: 1, error: 'e'.repeat(10_000) });
+    expect(parsed.ok && parsed.message.type === 'cleanup' && [parsed.message.name.length, parsed.message.error?.length]).toEqual([2000, 2000]);
+  });
+});
+
+describe('shutdownMessage', () => {
+  it('carries the reason, the deadline and the changed paths', () => {
+    expect(shutdownMessage('restart', 5000, ['a.ts'])).toEqual({ devsup: 1, type: 'shutdown', reason: 'restart', deadlineMs: 5000, changed: ['a.ts'] });
+    expect(shutdownMessage('exit', 100, [])).toEqual({ devsup: 1, type: 'shutdown', reason: 'exit', deadlineMs: 100 });
+  });
+});
