@@ -17,4 +17,8 @@ server.listen(port, '127.0.0.1', () => {
   console.log(`demo listening on http://127.0.0.1:${port}`);
   ready();
 });
-onShutdown('http server', () => new Promise<void>((resolve) => server.close(() => resolve())));
+onShutdown('http server', () => new Promise<void>((resolve) => {
+  server.close(() => resolve());
+  // close() waits for every open connection, and a keep-alive client (a browser, fetch) may never close its own.
+  server.closeAllConnections();
+}));

@@ -410,6 +410,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (notice.via === 'message') this.#log.info({ runId: run.runId, ms: took }, `ready in ${took} ms${restart}`);
         else this.#log.debug({ runId: run.runId, ms: took }, `no ready() within ${this.options.readyTimeout} ms: counting the start as ready`);
         this.#restartAt = undefined;
+        // What the app started by now is its tree: record it, in case the app later dies without stopping it.
+        void this.#snapshot(run);
         this.emit('ready', { runId: run.runId, pid: run.pid, ms: took, via: notice.via });
         this.#settleReady();
         return;
