@@ -36,7 +36,7 @@ Options                              default
   --kill-grace <ms>     time after the signal before SIGKILL of the tree   1000
   --ready-timeout <ms>  an app that never calls ready() counts as ready    1000
   --signal <name>       signal for apps without devsup/child             SIGTERM
-  --debounce <ms>       quiet period that groups a burst of changes        50
+  --debounce <ms>       quiet period before the next child starts          75
   --watch <path>        watch this path instead of the project (repeat)    .
   --ignore <pattern>    never restart for this name/path (repeat)          node_modules, .git, dist, …
   --node-arg <arg>      pass an argument to node, e.g. --node-arg=--inspect

@@ -68,9 +68,10 @@ export const defaults = {
   env: {},
   watch: ['.'],
   ignore: [],
-  // A save is one event, and a `git checkout` writes its files within a few ms of each other: 50 ms groups both
-  // without adding noticeable latency; changes during a teardown are merged anyway.
-  debounce: 50,
+  // The teardown starts on the first change; the next child starts once no change came for this long. Above
+  // chokidar's 50 ms per-file event throttle (so a burst of writes to one file stays one burst), and mostly hidden
+  // behind the teardown, which takes about as long.
+  debounce: 75,
   stopTimeout: 5000,
   killGrace: 1000,
   readyTimeout: 1000,

@@ -8,10 +8,14 @@ export interface Exit {
   signal: string | null;
 }
 
-/** Why a restart was asked for: files changed, or a person/API asked (`rs`, restart()). */
+/**
+ * Why a restart was asked for: files changed, or a person/API asked (`rs`, restart()). `settled` turns true once no
+ * change has arrived for the quiet period: the next child starts only then, so that a burst is one restart.
+ */
 export interface Trigger {
   reason: 'change' | 'manual';
   paths: string[];
+  settled: boolean;
 }
 
 /** Teardown ladder: asked over IPC → signalled → SIGKILLed → exited, waiting for its descendants to be gone. */
@@ -24,6 +28,7 @@ export type State =
   | { kind: 'starting'; runId: number; sdk: boolean; pending: Trigger | null }
   | { kind: 'running'; runId: number; sdk: boolean }
   | { kind: 'stopping'; runId: number; sdk: boolean; phase: Phase; next: Next; trigger: Trigger | null; exit: Exit | null }
+  | { kind: 'settling'; runId: number; trigger: Trigger; exit: Exit }
   | { kind: 'waiting'; runId: number; exit: Exit }
   | { kind: 'closed'; exitCode: number };
 
@@ -33,6 +38,7 @@ export type Event =
   | { type: 'ready'; runId: number }
   | { type: 'ready-timeout'; runId: number }
   | { type: 'changed'; paths: string[] }
+  | { type: 'settled' }
   | { type: 'restart' }
   | { type: 'escalate'; runId: number }
   | { type: 'exited'; runId: number; exit: Exit }
@@ -74,8 +80,11 @@ export function mergeTriggers(a: Trigger | null, b: Trigger): Trigger {
   if (!a) return b;
   const paths = [...a.paths];
   for (const p of b.paths) if (!paths.includes(p)) paths.push(p);
-  return { reason: a.reason === 'manual' || b.reason === 'manual' ? 'manual' : 'change', paths };
+  // Settled only if the newest part is: a change that just arrived opens a new quiet period.
+  return { reason: a.reason === 'manual' || b.reason === 'manual' ? 'manual' : 'change', paths, settled: b.settled };
 }
+
+const settle = (trigger: Trigger | null): Trigger | null => (trigger ? { ...trigger, settled: true } : null);
 
 /** The exit code devsup itself ends with: the app's, or 128 + signal number when it was killed. */
 export function exitCodeOf(exit: Exit | null): number {
@@ -146,7 +155,9 @@ export function transition(state: State, event: Event): Step {
     case 'changed':
     case 'restart': {
       const trigger: Trigger =
-        event.type === 'changed' ? { reason: 'change', paths: event.paths } : { reason: 'manual', paths: [] };
+        event.type === 'changed'
+          ? { reason: 'change', paths: event.paths, settled: false }
+          : { reason: 'manual', paths: [], settled: true };
       switch (state.kind) {
         case 'starting':
           return {
@@ -154,6 +165,7 @@ export function transition(state: State, event: Event): Step {
             effects: [{ type: 'notify', notice: { type: 'deferred', runId: state.runId, trigger } }],
           };
         case 'running': {
+          // At once, on the first change: the teardown overlaps the rest of a burst instead of waiting it out.
           const stop = beginStop(state.runId, state.sdk, 'start', trigger);
           const notice: Notice = { type: 'restarting', runId: state.runId, trigger, from: 'running' };
           return { state: stop.state, effects: [{ type: 'notify', notice }, ...stop.effects] };
@@ -162,15 +174,37 @@ export function transition(state: State, event: Event): Step {
           // Merged into the teardown under way: never a second request, never an escalation because of a save.
           if (state.next === 'close') return same(state);
           return same({ ...state, next: 'start', trigger: mergeTriggers(state.trigger, trigger) });
+        case 'settling': {
+          const merged = mergeTriggers(state.trigger, trigger);
+          return merged.settled ? spawnNext(state.runId + 1) : same({ ...state, trigger: merged });
+        }
         case 'waiting': {
-          const next = spawnNext(state.runId + 1);
           const notice: Notice = { type: 'restarting', runId: state.runId, trigger, from: 'waiting' };
-          return { state: next.state, effects: [{ type: 'notify', notice }, ...next.effects] };
+          if (trigger.settled) {
+            const next = spawnNext(state.runId + 1);
+            return { state: next.state, effects: [{ type: 'notify', notice }, ...next.effects] };
+          }
+          return {
+            state: { kind: 'settling', runId: state.runId, trigger, exit: state.exit },
+            effects: [{ type: 'notify', notice }],
+          };
         }
         default:
           return same(state);
       }
     }
+
+    case 'settled':
+      switch (state.kind) {
+        case 'starting':
+          return same({ ...state, pending: settle(state.pending) });
+        case 'stopping':
+          return same({ ...state, trigger: settle(state.trigger) });
+        case 'settling':
+          return spawnNext(state.runId + 1);
+        default:
+          return same(state);
+      }
 
     case 'escalate': {
       if (state.kind !== 'stopping') return same(state);
@@ -238,6 +272,10 @@ export function transition(state: State, event: Event): Step {
     case 'reaped': {
       if (state.kind !== 'stopping' || state.phase !== 'reaping') return same(state);
       const exit = state.exit ?? { code: null, signal: null };
+      if (state.next === 'start' && state.trigger && !state.trigger.settled) {
+        // The old tree is gone but files are still changing: start once they have settled.
+        return same({ kind: 'settling', runId: state.runId, trigger: state.trigger, exit });
+      }
       if (state.next === 'start') return spawnNext(state.runId + 1);
       if (state.next === 'wait') return same({ kind: 'waiting', runId: state.runId, exit });
       const exitCode = exitCodeOf(exit);
@@ -248,6 +286,7 @@ export function transition(state: State, event: Event): Step {
       switch (state.kind) {
         case 'idle':
           return { state: { kind: 'closed', exitCode: 0 }, effects: [{ type: 'finish', exitCode: 0 }] };
+        case 'settling':
         case 'waiting': {
           const exitCode = exitCodeOf(state.exit);
           return {

@@ -172,6 +172,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ignore: this.options.ignore,
       debounce: this.options.debounce,
       onChange: (paths) => this.#dispatch({ type: 'changed', paths }),
+      onSettled: () => this.#dispatch({ type: 'settled' }),
       onError: (error) => {
         const hint =
           error.code === 'ENOSPC'

@@ -1,5 +1,6 @@
 // Watches the project (chokidar), drops what never matters (node_modules, .git, build output, editor droppings), and
 // turns each burst of changes into one `changed(paths)` call after a quiet period.
+import { stat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
@@ -47,20 +48,32 @@ const systemClock: Clock = {
 };
 
 /**
- * Collects paths until `quietMs` pass without a new one, then flushes them once, in order, without duplicates.
- * A stream that never goes quiet (an app writing a file every few ms) is still flushed every `maxWaitMs`.
+ * Turns a stream of changed paths into `changed(paths)` at once (grouped per turn of the event loop, in order,
+ * without duplicates) and `settled()` once `quietMs` pass without a new one. The supervisor starts tearing down on
+ * the first change and starts the next child only once settled, so a burst costs one restart and a single save
+ * waits only for whatever of the quiet period the teardown has not already covered. A stream that never goes
+ * quiet (an app writing a file every few ms) still settles every `maxWaitMs`.
  */
-export class Batcher {
-  #paths = new Set<string>();
-  #timer: unknown;
-  #firstAt = 0;
-  readonly #flush: (paths: string[]) => void;
+export class ChangeFeed {
+  #batch = new Set<string>();
+  #flushTimer: unknown;
+  #quietTimer: unknown;
+  #episodeStart: number | undefined;
+  readonly #onChange: (paths: string[]) => void;
+  readonly #onSettled: () => void;
   readonly #quietMs: number;
   readonly #maxWaitMs: number;
   readonly #clock: Clock;
 
-  constructor(flush: (paths: string[]) => void, quietMs: number, maxWaitMs = Math.max(1000, quietMs * 10), clock = systemClock) {
-    this.#flush = flush;
+  constructor(
+    onChange: (paths: string[]) => void,
+    onSettled: () => void,
+    quietMs: number,
+    maxWaitMs = Math.max(1000, quietMs * 10),
+    clock = systemClock,
+  ) {
+    this.#onChange = onChange;
+    this.#onSettled = onSettled;
     this.#quietMs = quietMs;
     this.#maxWaitMs = maxWaitMs;
     this.#clock = clock;
@@ -68,23 +81,37 @@ export class Batcher {
 
   add(path: string): void {
     const now = this.#clock.now();
-    if (this.#paths.size === 0) this.#firstAt = now;
-    this.#paths.add(path);
-    this.#clock.clearTimeout(this.#timer);
-    const wait = Math.min(this.#quietMs, Math.max(0, this.#firstAt + this.#maxWaitMs - now));
-    this.#timer = this.#clock.setTimeout(() => this.#fire(), wait);
+    this.#episodeStart ??= now;
+    this.#batch.add(path);
+    this.#flushTimer ??= this.#clock.setTimeout(() => this.#flush(), 0);
+    this.#clock.clearTimeout(this.#quietTimer);
+    const wait = Math.min(this.#quietMs, Math.max(0, this.#episodeStart + this.#maxWaitMs - now));
+    this.#quietTimer = this.#clock.setTimeout(() => this.#settle(), wait);
   }
 
-  #fire(): void {
-    const paths = [...this.#paths];
-    this.#paths.clear();
-    this.#timer = undefined;
-    if (paths.length > 0) this.#flush(paths);
+  #flush(): void {
+    this.#flushTimer = undefined;
+    const paths = [...this.#batch];
+    this.#batch.clear();
+    if (paths.length > 0) this.#onChange(paths);
+  }
+
+  #settle(): void {
+    this.#quietTimer = undefined;
+    this.#episodeStart = undefined;
+    if (this.#flushTimer !== undefined) {
+      this.#clock.clearTimeout(this.#flushTimer);
+      this.#flush();
+    }
+    this.#onSettled();
   }
 
   cancel(): void {
-    this.#clock.clearTimeout(this.#timer);
-    this.#paths.clear();
+    this.#clock.clearTimeout(this.#flushTimer);
+    this.#clock.clearTimeout(this.#quietTimer);
+    this.#flushTimer = undefined;
+    this.#quietTimer = undefined;
+    this.#batch.clear();
   }
 }
 
@@ -94,6 +121,7 @@ export interface WatcherOptions {
   ignore: readonly string[];
   debounce: number;
   onChange: (paths: string[]) => void;
+  onSettled: () => void;
   onError: (error: NodeJS.ErrnoException) => void;
 }
 
@@ -105,17 +133,45 @@ export interface Watcher {
 
 const toPosix = (p: string) => (sep === '/' ? p : p.split(sep).join('/'));
 
+// chokidar drops a file's change events for 50 ms after it reported one (no trailing event), so the last write of a
+// quick succession could go unseen. We look at the file again just after that window and report what it missed.
+const RECHECK_MS = 60;
+
 export function startWatcher(options: WatcherOptions): Watcher {
   const ignored = createIgnore(options.ignore);
   const relativeTo = (absolute: string) => toPosix(relative(options.root, absolute));
-  const batcher = new Batcher(options.onChange, options.debounce);
+  const feed = new ChangeFeed(options.onChange, options.onSettled, options.debounce);
+  const seen = new Map<string, { ctimeMs: number; timer: NodeJS.Timeout }>();
+
+  const recheck = (path: string, ctimeMs: number) => {
+    clearTimeout(seen.get(path)?.timer);
+    const timer = setTimeout(() => {
+      stat(path).then(
+        (stats) => {
+          if (stats.ctimeMs === seen.get(path)?.ctimeMs) return seen.delete(path);
+          feed.add(relativeTo(path));
+          recheck(path, stats.ctimeMs);
+        },
+        () => seen.delete(path),
+      );
+    }, RECHECK_MS);
+    seen.set(path, { ctimeMs, timer });
+  };
+
   const fsw: FSWatcher = watch([...options.paths], {
     ignoreInitial: true,
     // Matched on the path relative to the project, so that a project living below a folder named "build" still works.
     ignored: (path) => ignored(relativeTo(path)),
   });
-  fsw.on('all', (event, path) => {
-    if (event === 'add' || event === 'change' || event === 'unlink') batcher.add(relativeTo(path));
+  fsw.on('all', (event, path, stats) => {
+    if (event !== 'add' && event !== 'change' && event !== 'unlink') return;
+    feed.add(relativeTo(path));
+    if (event === 'unlink') {
+      clearTimeout(seen.get(path)?.timer);
+      seen.delete(path);
+    } else {
+      recheck(path, stats?.ctimeMs ?? Number.NaN);
+    }
   });
   fsw.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
   const ready = new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
@@ -123,7 +179,9 @@ export function startWatcher(options: WatcherOptions): Watcher {
   return {
     ready,
     close: () => {
-      batcher.cancel();
+      feed.cancel();
+      for (const { timer } of seen.values()) clearTimeout(timer);
+      seen.clear();
       return (closing ??= fsw.close());
     },
   };

@@ -1,12 +1,14 @@
 // The state machine as a table: from a state, on an event, to a state with these effects. No processes, no timers.
 import { describe, expect, it } from 'vitest';
-import { exitCodeOf, mergeTriggers, transition, type Effect, type Event, type State } from '../src/machine.js';
+import { exitCodeOf, mergeTriggers, transition, type Effect, type Event, type State, type Trigger } from '../src/machine.js';
 
-const change = (...paths: string[]) => ({ reason: 'change' as const, paths });
+const change = (...paths: string[]): Trigger => ({ reason: 'change', paths, settled: false });
+const settled = (...paths: string[]): Trigger => ({ reason: 'change', paths, settled: true });
+const manual: Trigger = { reason: 'manual', paths: [], settled: true };
 const exit0 = { code: 0, signal: null };
 const crash = { code: 1, signal: null };
 
-const starting = (pending: ReturnType<typeof change> | null = null, sdk = true): State => ({ kind: 'starting', runId: 2, sdk, pending });
+const starting = (pending: Trigger | null = null, sdk = true): State => ({ kind: 'starting', runId: 2, sdk, pending });
 const running = (sdk = true): State => ({ kind: 'running', runId: 2, sdk });
 const stopping = (over: Partial<Extract<State, { kind: 'stopping' }>> = {}): State => ({
   kind: 'stopping', runId: 2, sdk: true, phase: 'graceful', next: 'start', trigger: change('a.ts'), exit: null, ...over,
@@ -60,9 +62,9 @@ const rows: Row[] = [
       { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
     ]],
   ['running: rs asks with reason "manual"', running(), { type: 'restart' },
-    stopping({ trigger: { reason: 'manual', paths: [] } }),
+    stopping({ trigger: manual }),
     [
-      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: { reason: 'manual', paths: [] }, from: 'running' } },
+      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'running' } },
       { type: 'disarm' },
       { type: 'send-shutdown', runId: 2, reason: 'manual', changed: [] },
       { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
@@ -95,8 +97,23 @@ const rows: Row[] = [
       { type: 'notify', notice: { type: 'ended', runId: 2, exit: exit0, asked: true } },
       { type: 'reap', runId: 2 },
     ]],
-  ['stopping: reaped → the next child', stopping({ phase: 'reaping', exit: exit0 }), { type: 'reaped', runId: 2 },
+  ['stopping: reaped, changes settled → the next child', stopping({ phase: 'reaping', exit: exit0, trigger: settled('a.ts') }),
+    { type: 'reaped', runId: 2 }, { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3],
+  ['stopping: reaped while files still change → settling, nothing spawned', stopping({ phase: 'reaping', exit: exit0 }),
+    { type: 'reaped', runId: 2 }, { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, []],
+  ['stopping: the quiet period passes → the trigger is settled', stopping(), { type: 'settled' },
+    stopping({ trigger: settled('a.ts') }), []],
+  ['stopping: a change after settling opens a new quiet period', stopping({ trigger: settled('a.ts') }), { type: 'changed', paths: ['b.ts'] },
+    stopping({ trigger: change('a.ts', 'b.ts') }), []],
+  ['settling: more changes merge', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'changed', paths: ['b.ts'] },
+    { kind: 'settling', runId: 2, trigger: change('a.ts', 'b.ts'), exit: exit0 }, []],
+  ['settling: settled → the next child', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'settled' },
     { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3],
+  ['settling: rs starts now', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'restart' },
+    { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3],
+  ['settling: close ends with the last exit code', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: crash }, { type: 'close' },
+    { kind: 'closed', exitCode: 1 }, [{ type: 'notify', notice: { type: 'closing', runId: null } }, { type: 'finish', exitCode: 1 }]],
+  ['starting: settled marks the pending change settled', starting(change('a.ts')), { type: 'settled' }, starting(settled('a.ts')), []],
   ['running: exited unasked → reap, then wait', running(), { type: 'exited', runId: 2, exit: crash },
     stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: crash }),
     [
@@ -115,9 +132,12 @@ const rows: Row[] = [
     { type: 'changed', paths: ['a.ts'] }, stopping({ phase: 'reaping', next: 'start', trigger: change('a.ts'), exit: crash }), []],
   ['reaped after a crash → waiting', stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: crash }), { type: 'reaped', runId: 2 },
     waiting, []],
-  ['waiting: a change starts the next child', waiting, { type: 'changed', paths: ['a.ts'] },
+  ['waiting: a change waits for the quiet period', waiting, { type: 'changed', paths: ['a.ts'] },
+    { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: crash },
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'waiting' } }]],
+  ['waiting: rs starts the next child now', waiting, { type: 'restart' },
     { kind: 'starting', runId: 3, sdk: false, pending: null },
-    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'waiting' } }, ...spawn3]],
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'waiting' } }, ...spawn3]],
   ['running: close asks with reason "exit"', running(), { type: 'close' }, stopping({ next: 'close', trigger: null }),
     [
       { type: 'notify', notice: { type: 'closing', runId: 2 } },
@@ -170,7 +190,7 @@ describe('transition', () => {
       requests.push(...step.effects.filter((e) => e.type === 'send-shutdown'));
     }
     expect(requests).toHaveLength(1);
-    expect(state).toMatchObject({ kind: 'stopping', phase: 'terminating', trigger: { reason: 'manual', paths: ['a.ts', 'b.ts', 'c.ts'] } });
+    expect(state).toMatchObject({ kind: 'stopping', phase: 'terminating', trigger: { reason: 'manual', paths: ['a.ts', 'b.ts', 'c.ts'], settled: false } });
   });
 });
 
@@ -191,6 +211,7 @@ describe('mergeTriggers', () => {
   it('keeps paths in order without duplicates, and a manual request stays manual', () => {
     expect(mergeTriggers(null, change('a'))).toEqual(change('a'));
     expect(mergeTriggers(change('a', 'b'), change('b', 'c'))).toEqual(change('a', 'b', 'c'));
-    expect(mergeTriggers({ reason: 'manual', paths: [] }, change('a'))).toEqual({ reason: 'manual', paths: ['a'] });
+    expect(mergeTriggers(manual, change('a'))).toEqual({ reason: 'manual', paths: ['a'], settled: false });
+    expect(mergeTriggers(change('a'), manual)).toEqual({ reason: 'manual', paths: ['a'], settled: true });
   });
 });

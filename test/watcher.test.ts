@@ -1,6 +1,6 @@
 // The pure parts of watching: which paths never matter, and how a burst of changes becomes one batch.
 import { describe, expect, it } from 'vitest';
-import { Batcher, createIgnore } from '../src/watcher.js';
+import { ChangeFeed, createIgnore } from '../src/watcher.js';
 
 describe('createIgnore', () => {
   const ignored = createIgnore(['tmp', '*.sqlite', 'data/uploads']);
@@ -28,7 +28,7 @@ describe('createIgnore', () => {
   });
 });
 
-// A hand-driven clock: the Batcher is pure logic around setTimeout, so its unit test controls time itself.
+// A hand-driven clock: the ChangeFeed is pure logic around setTimeout, so its unit test controls time itself.
 function fakeClock() {
   let now = 0;
   let timers: { at: number; fn: () => void; id: number }[] = [];
@@ -59,54 +59,68 @@ function fakeClock() {
   };
 }
 
-describe('Batcher', () => {
-  it('flushes a burst once, after the quiet period, in order and without duplicates', () => {
+describe('ChangeFeed', () => {
+  function feed(quietMs = 50, maxWaitMs = 1000) {
     const { clock, advance } = fakeClock();
-    const flushed: string[][] = [];
-    const batcher = new Batcher((paths) => flushed.push(paths), 50, 1000, clock);
-    for (let i = 0; i < 50; i++) {
-      batcher.add(i % 2 === 0 ? 'a.ts' : `f${i}.ts`);
-      advance(2);
-    }
-    expect(flushed).toEqual([]);
-    advance(47); // the last add was at t=98: quiet until t=148
-    expect(flushed).toEqual([]);
+    const log: string[] = [];
+    const changes = new ChangeFeed((paths) => log.push(`changed ${paths.join(',')}`), () => log.push('settled'), quietMs, maxWaitMs, clock);
+    return { changes, advance, log };
+  }
+
+  it('reports a change at once, then settles after the quiet period', () => {
+    const { changes, advance, log } = feed();
+    changes.add('a.ts');
+    advance(0);
+    expect(log).toEqual(['changed a.ts']);
+    advance(49);
+    expect(log).toEqual(['changed a.ts']);
     advance(1);
-    expect(flushed).toHaveLength(1);
-    expect(flushed[0]![0]).toBe('a.ts');
-    expect(flushed[0]).toHaveLength(26);
+    expect(log).toEqual(['changed a.ts', 'settled']);
   });
 
-  it('makes separate batches of changes further apart than the quiet period', () => {
-    const { clock, advance } = fakeClock();
-    const flushed: string[][] = [];
-    const batcher = new Batcher((paths) => flushed.push(paths), 50, 1000, clock);
-    batcher.add('a.ts');
-    advance(60);
-    batcher.add('b.ts');
-    advance(60);
-    expect(flushed).toEqual([['a.ts'], ['b.ts']]);
+  it('groups what arrives in one turn, without duplicates, and settles once for a whole burst', () => {
+    const { changes, advance, log } = feed();
+    changes.add('a.ts');
+    changes.add('b.ts');
+    changes.add('a.ts');
+    for (let i = 0; i < 50; i++) {
+      advance(2);
+      changes.add(i % 2 === 0 ? 'a.ts' : 'c.ts');
+    }
+    expect(log[0]).toBe('changed a.ts,b.ts');
+    expect(log.filter((l) => l === 'settled')).toEqual([]);
+    advance(49); // the last add was at t=100: quiet until t=150
+    expect(log.filter((l) => l === 'settled')).toEqual([]);
+    advance(1);
+    expect(log.filter((l) => l === 'settled')).toEqual(['settled']);
+    expect(log.at(-1)).toBe('settled');
   });
 
-  it('still flushes a stream that never goes quiet, every maxWait', () => {
-    const { clock, advance } = fakeClock();
-    const flushed: string[][] = [];
-    const batcher = new Batcher((paths) => flushed.push(paths), 50, 300, clock);
+  it('settles separately for changes further apart than the quiet period', () => {
+    const { changes, advance, log } = feed();
+    changes.add('a.ts');
+    advance(60);
+    changes.add('b.ts');
+    advance(60);
+    expect(log).toEqual(['changed a.ts', 'settled', 'changed b.ts', 'settled']);
+  });
+
+  it('still settles a stream that never goes quiet, every maxWait', () => {
+    const { changes, advance, log } = feed(50, 300);
     for (let i = 0; i < 100; i++) {
-      batcher.add('app.db');
+      changes.add('app.db');
       advance(10);
     }
-    expect(flushed.length).toBeGreaterThanOrEqual(3);
-    expect(flushed.length).toBeLessThanOrEqual(4);
+    const settles = log.filter((l) => l === 'settled').length;
+    expect(settles).toBeGreaterThanOrEqual(3);
+    expect(settles).toBeLessThanOrEqual(4);
   });
 
   it('drops what is pending on cancel', () => {
-    const { clock, advance } = fakeClock();
-    const flushed: string[][] = [];
-    const batcher = new Batcher((paths) => flushed.push(paths), 50, 1000, clock);
-    batcher.add('a.ts');
-    batcher.cancel();
+    const { changes, advance, log } = feed();
+    changes.add('a.ts');
+    changes.cancel();
     advance(100);
-    expect(flushed).toEqual([]);
+    expect(log).toEqual([]);
   });
 });
