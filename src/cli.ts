@@ -2,110 +2,56 @@
 // The command line: argv → options → supervisor; terminal signals; `rs` on stdin. The only place that exits.
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { kebab, parseArgs } from './args.js';
 import { findConfigFile, loadConfigFile, normalize, type Layer } from './config.js';
-import { DevsupError, didYouMean } from './errors.js';
+import { DevsupError } from './errors.js';
 import { createLogger } from './logger.js';
+import { findNodemonConfig } from './nodemon.js';
 import { Supervisor } from './supervisor.js';
-
-const OPTIONS = {
-  config: { type: 'string' },
-  'stop-timeout': { type: 'string' },
-  'kill-grace': { type: 'string' },
-  'ready-timeout': { type: 'string' },
-  debounce: { type: 'string' },
-  signal: { type: 'string' },
-  watch: { type: 'string', multiple: true },
-  ignore: { type: 'string', multiple: true },
-  'node-arg': { type: 'string', multiple: true },
-  'log-format': { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  verbose: { type: 'boolean', short: 'v' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-} as const satisfies ParseArgsConfig['options'];
 
 const HELP = `devsup — restarts your Node.js app on change, after its cleanups have run
 
 Usage
   devsup run <entry> [options] [-- app arguments]
-  devsup run                      (entry from supervisor.config.ts)
+  devsup run [options]                    entry from supervisor.config.ts
+  devsup exec [options] -- <command...>   any command, e.g. devsup exec -- python app.py
 
-Options                              default
-  --stop-timeout <ms>   time for the app's cleanups before ${'SIGTERM'}      5000
-  --kill-grace <ms>     time after the signal before SIGKILL of the tree   1000
-  --ready-timeout <ms>  an app that never calls ready() counts as ready    1000
-  --signal <name>       signal for apps without devsup/child             SIGTERM
-  --debounce <ms>       quiet period before the next child starts          75
-  --watch <path>        watch this path instead of the project (repeat)    .
-  --ignore <pattern>    never restart for this name/path (repeat)          node_modules, .git, dist, …
-  --node-arg <arg>      pass an argument to node, e.g. --node-arg=--inspect
-  --config <file>       config file                                        ./supervisor.config.ts
-  --log-format <fmt>    human or json                                      human
-  -q, --quiet           only warnings and errors
-  -v, --verbose         debug output: every transition and message
-  -h, --help            this text
-  --version             devsup's version
+Options                                                                 default
+  --stop-timeout <ms>    time for the app's cleanups before the signal   5000
+  --kill-grace <ms>      time after the signal before SIGKILL of the tree 1000
+  --ready-timeout <ms>   an app that never calls ready() is ready after   1000
+  --signal <name>        stop signal (first rung without devsup/child)   SIGTERM
+  --debounce <ms>        quiet period before the next child starts       75
+  --delay <s|Nms>        nodemon's spelling of --debounce (2.5 = 2500 ms)
+  -w, --watch <path>     watch this path instead of the project (repeat) .
+  -i, --ignore <glob>    never restart for this name/glob (repeat)       node_modules, .git, dist, …
+  -e, --ext <list>       only these extensions restart, e.g. ts,json     any
+  --poll [ms]            poll instead of file system events               off (100 ms when on)
+  -x, --exec <command>   run this command (with the entry appended) instead of node
+  --shell                run --exec through the shell                     off
+  --node-arg <arg>       argument for node, e.g. --node-arg=--inspect (repeat)
+  --dotenv <file>        load variables from a .env file before each start
+  --on-crash <policy>    wait | restart (with backoff) | exit              wait
+  --clear                clear the screen before each restart             off
+  --config <file>        config file                  supervisor.config.ts (searched upwards)
+  --log-format <fmt>     human or json                                    human
+  -q, --quiet            only warnings and errors
+  -V, --verbose          every transition and message
+  -h, --help             this text
+  -v, --version          devsup's version
 
-While running: type rs + Enter to restart; Ctrl-C stops the app gracefully (twice: at once).
+While running: rs + Enter restarts; Ctrl-C stops the app gracefully (twice: at once).
+Without a supervisor.config.ts, devsup reads nodemon.json or package.json#nodemonConfig.
 
 Examples
   devsup run src/server.ts
   devsup run src/server.ts --stop-timeout 10000 -- --port 3000
+  devsup run -e ts,json -w src --exec "node --import tsx" src/index.ts
+  devsup exec --signal SIGINT -- python -u app.py
 `;
 
-const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-const numeric = (value: string | undefined) => (value !== undefined && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value);
-
-interface Parsed {
-  command: 'run' | 'help' | 'version';
-  cliLayer: Layer;
-  configFile: string | undefined;
-}
-
-function parseCommandLine(argv: string[]): Parsed {
-  const dashDash = argv.indexOf('--');
-  const own = dashDash === -1 ? argv : argv.slice(0, dashDash);
-  const appArgs = dashDash === -1 ? [] : argv.slice(dashDash + 1);
-  let parsed;
-  try {
-    parsed = parseArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    const flag = /'(-[^']*)'/.exec((error as Error).message)?.[1] ?? String(error);
-    const guess = flag.startsWith('--') ? didYouMean(flag.slice(2), Object.keys(OPTIONS)) : undefined;
-    const code = (error as { code?: string }).code;
-    const message = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${flag}` : `invalid option ${flag}: ${(error as Error).message.split('\n')[0]}`;
-    throw new DevsupError('USAGE', message, {
-      hint: guess ? `did you mean --${guess}?` : 'see devsup run --help; app arguments go after --',
-    });
-  }
-  const { values, positionals } = parsed;
-  const [command, entry, ...rest] = positionals;
-  const cliLayer: Layer = { source: 'command line', values: {}, base: process.cwd(), spell: kebab };
-  if (values.version) return { command: 'version', cliLayer, configFile: undefined };
-  if (values.help || command === undefined || command === 'help') return { command: 'help', cliLayer, configFile: undefined };
-  if (command !== 'run') {
-    throw new DevsupError('USAGE', `unknown command "${command}"`, { hint: `devsup run ${command}` });
-  }
-  cliLayer.values = {
-    entry,
-    args: rest.length + appArgs.length > 0 ? [...rest, ...appArgs] : undefined,
-    stopTimeout: numeric(values['stop-timeout']),
-    killGrace: numeric(values['kill-grace']),
-    readyTimeout: numeric(values['ready-timeout']),
-    debounce: numeric(values.debounce),
-    signal: values.signal,
-    watch: values.watch,
-    ignore: values.ignore,
-    nodeArgs: values['node-arg'],
-    logFormat: values['log-format'],
-    logLevel: values.verbose ? 'debug' : values.quiet ? 'warn' : undefined,
-  };
-  return { command: 'run', cliLayer, configFile: values.config };
-}
-
-async function main(argv: string[]): Promise<number | undefined> {
-  const { command, cliLayer, configFile } = parseCommandLine(argv);
+async function main(argv: string[]): Promise<number> {
+  const { command, values, configFile } = parseArgs(argv);
   if (command === 'help') {
     process.stdout.write(HELP);
     return 0;
@@ -115,22 +61,28 @@ async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
+  const cli: Layer = { source: 'command line', values, base: process.cwd(), spell: kebab };
   const file = configFile ?? findConfigFile(process.cwd());
-  const layers = file ? [await loadConfigFile(file), cliLayer] : [cliLayer];
-  const options = normalize(layers);
+  const nodemon = file ? undefined : findNodemonConfig(process.cwd());
+  const fileLayer = file ? await loadConfigFile(file) : nodemon?.layer;
+  const options = normalize(fileLayer ? [fileLayer, cli] : [cli], fileLayer?.base ?? process.cwd());
   const logger = createLogger({ format: options.logFormat, level: options.logLevel });
-  if (file) logger.debug({ config: file }, `config: ${file}`);
+  if (nodemon) {
+    const skipped = nodemon.unsupported.length > 0 ? `; not taken over: ${nodemon.unsupported.join(', ')}` : '';
+    logger.info({ config: nodemon.layer.source }, `using ${nodemon.layer.source} (no supervisor.config.ts found)${skipped}`);
+  } else if (file) {
+    logger.debug({ config: file }, `config: ${file}`);
+  }
   const supervisor = new Supervisor(options, logger);
 
   // The app must not outlive devsup, even when devsup itself fails.
   process.on('exit', () => {
     const pid = supervisor.pid;
-    if (pid !== undefined) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+    if (pid === undefined) return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
     }
   });
 
@@ -145,15 +97,14 @@ async function main(argv: string[]): Promise<number | undefined> {
 
   if (options.restartable !== false && process.stdin.readable) {
     const restartable = options.restartable;
-    const lines = createInterface({ input: process.stdin });
-    lines.on('line', (line) => {
+    createInterface({ input: process.stdin }).on('line', (line) => {
       if (line.trim() === restartable) supervisor.restart().catch(() => {});
     });
   }
 
   const closed = new Promise<number>((resolve) => supervisor.once('closed', ({ exitCode }) => resolve(exitCode)));
   supervisor.start().catch((error: unknown) => {
-    // A start that fails because of bad input ends devsup; an app that crashes leaves it waiting for changes.
+    // Bad input ends devsup; an app that crashes leaves it waiting for changes (or as onCrash says).
     if (error instanceof DevsupError && error.exitCode === 2) {
       logger.error({ code: error.code }, `error: ${error.line}`);
       process.exit(2);
@@ -163,7 +114,7 @@ async function main(argv: string[]): Promise<number | undefined> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code ?? 0),
+  (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof DevsupError) {
       process.stderr.write(`[devsup] error: ${error.line}\n`);

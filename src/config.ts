@@ -3,8 +3,26 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseCommandString } from 'execa';
 import { DevsupError, didYouMean } from './errors.js';
 import type { LogFormat, LogLevel } from './logger.js';
+
+/** Functions run in the supervisor (not in the app) at each step of the lifecycle. Errors are logged, never fatal. */
+export interface Hooks {
+  start?: (event: { runId: number; pid: number | undefined }) => unknown;
+  ready?: (event: { runId: number; pid: number | undefined; ms: number; via: 'message' | 'timeout' }) => unknown;
+  restart?: (event: { runId: number; trigger: { reason: string; paths: string[] } }) => unknown;
+  crash?: (report: TeardownReportLike) => unknown;
+  exit?: (report: TeardownReportLike) => unknown;
+}
+/** The teardown report (see TeardownReport in supervisor.ts), kept structural here to avoid an import cycle. */
+export interface TeardownReportLike {
+  runId: number;
+  exit: { code: number | null; signal: string | null };
+  [key: string]: unknown;
+}
+
+export type OnCrash = 'wait' | 'restart' | 'exit';
 
 /** What a person writes in supervisor.config.ts (or passes to createSupervisor). Every key is optional. */
 export interface Config {
@@ -14,16 +32,29 @@ export interface Config {
   args?: string[];
   /** Arguments for node itself, e.g. ['--inspect', '--enable-source-maps']. */
   nodeArgs?: string[];
+  /**
+   * Run this command instead of node, with the entry (if any) appended: "python -u app.py" (split on spaces; a
+   * backslash escapes one) or an array of arguments. No shell unless `shell`.
+   */
+  exec?: string | string[];
+  /** Run `exec` through the system shell (pipes, globs, `&&`). */
+  shell?: boolean;
   /** The app's working directory, and the root that relative paths are resolved against. */
   cwd?: string;
-  /** Variables set for the app, over devsup's own environment. */
+  /** Variables set for the app, over devsup's own environment and envFile. */
   env?: Record<string, string>;
-  /** Files and folders to watch (default: the whole project, ".") */
+  /** A .env file read before each start; the environment devsup runs in wins over it, `env` over both. */
+  envFile?: string;
+  /** Files and folders to watch (default: the whole project, "."). */
   watch?: string[];
-  /** Names or relative paths never to watch, on top of the built-in ones (node_modules, .git, dist, …). */
+  /** Globs or names never to watch, on top of the built-in ones (node_modules, .git, dist, …). */
   ignore?: string[];
-  /** Quiet period in ms: changes closer together than this make one restart. */
+  /** Only changes to files with these extensions restart (e.g. ["ts", "json"] or "ts,json"); empty: any file. */
+  ext?: string[] | string;
+  /** Quiet period in ms: the next child starts once no change has come for this long. */
   debounce?: number;
+  /** Poll the file system (ms between looks, or true for 100 ms) where events do not arrive: network drives, some containers. */
+  poll?: number | boolean;
   /** How long the app's cleanups may take, in ms, before devsup sends `signal`. */
   stopTimeout?: number;
   /** How long after `signal` devsup waits, in ms, before it SIGKILLs the app's process tree. */
@@ -32,10 +63,15 @@ export interface Config {
   readyTimeout?: number;
   /** The signal that asks an app to stop when it does not speak the IPC protocol, and the second rung of the ladder. */
   signal?: NodeJS.Signals;
+  /** When the app crashes: wait for a change (default), restart it with backoff, or exit with its code. */
+  onCrash?: OnCrash;
+  /** Clear the terminal before each restart. */
+  clearScreen?: boolean;
   logFormat?: LogFormat;
   logLevel?: LogLevel;
   /** The line typed on stdin that restarts the app ("rs", as in nodemon), or false to leave stdin alone. */
   restartable?: string | false;
+  hooks?: Hooks;
 }
 
 /** Typed identity: lets an editor check supervisor.config.ts. */
@@ -48,37 +84,51 @@ export interface Options {
   readonly entry: string | undefined;
   readonly args: readonly string[];
   readonly nodeArgs: readonly string[];
+  readonly exec: readonly string[] | undefined;
+  readonly shell: boolean;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
+  readonly envFile: string | undefined;
   readonly watch: readonly string[];
   readonly ignore: readonly string[];
+  readonly ext: readonly string[];
   readonly debounce: number;
+  readonly poll: number | false;
   readonly stopTimeout: number;
   readonly killGrace: number;
   readonly readyTimeout: number;
   readonly signal: NodeJS.Signals;
+  readonly onCrash: OnCrash;
+  readonly clearScreen: boolean;
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
   readonly restartable: string | false;
+  readonly hooks: Readonly<Hooks>;
 }
 
 export const defaults = {
   args: [],
   nodeArgs: [],
+  shell: false,
   env: {},
   watch: ['.'],
   ignore: [],
+  ext: [],
   // The teardown starts on the first change; the next child starts once no change came for this long. Above
   // chokidar's 50 ms per-file event throttle (so a burst of writes to one file stays one burst), and mostly hidden
   // behind the teardown, which takes about as long.
   debounce: 75,
+  poll: false,
   stopTimeout: 5000,
   killGrace: 1000,
   readyTimeout: 1000,
   signal: 'SIGTERM',
+  onCrash: 'wait',
+  clearScreen: false,
   logFormat: 'human',
   logLevel: 'info',
   restartable: 'rs',
+  hooks: {},
 } as const satisfies Partial<Config>;
 
 /** One source of options: where it came from (for messages) and how its keys are spelled there. */
@@ -92,10 +142,12 @@ export interface Layer {
 }
 
 export const CONFIG_KEYS = [
-  'entry', 'args', 'nodeArgs', 'cwd', 'env', 'watch', 'ignore', 'debounce', 'stopTimeout', 'killGrace',
-  'readyTimeout', 'signal', 'logFormat', 'logLevel', 'restartable',
+  'entry', 'args', 'nodeArgs', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'ignore', 'ext', 'debounce',
+  'poll', 'stopTimeout', 'killGrace', 'readyTimeout', 'signal', 'onCrash', 'clearScreen', 'logFormat', 'logLevel',
+  'restartable', 'hooks',
 ] as const satisfies readonly (keyof Config)[];
 type Key = (typeof CONFIG_KEYS)[number];
+const HOOKS = ['start', 'ready', 'restart', 'crash', 'exit'] as const;
 
 const show = (value: unknown): string => {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -112,6 +164,7 @@ const milliseconds: Check = (v) =>
 const text: Check = (v) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty string');
 const texts: Check = (v) =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'an array of strings';
+const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 const oneOf =
   (...allowed: string[]): Check =>
   (v) =>
@@ -121,14 +174,19 @@ const CHECKS: Record<Key, Check> = {
   entry: text,
   args: texts,
   nodeArgs: texts,
+  exec: (v) => (text(v) === undefined || (texts(v) === undefined && (v as string[]).length > 0) ? undefined : 'a command line or a non-empty array of strings'),
+  shell: boolean,
   cwd: text,
   env: (v) =>
     typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
       ? undefined
       : 'an object of string values',
+  envFile: text,
   watch: (v) => (texts(v) === undefined && (v as string[]).length > 0 ? undefined : 'a non-empty array of paths'),
   ignore: texts,
+  ext: (v) => (typeof v === 'string' || texts(v) === undefined ? undefined : 'extensions such as ["ts", "json"] or "ts,json"'),
   debounce: milliseconds,
+  poll: (v) => (typeof v === 'boolean' || milliseconds(v) === undefined ? undefined : 'true, false or an interval in milliseconds'),
   stopTimeout: milliseconds,
   killGrace: milliseconds,
   readyTimeout: milliseconds,
@@ -136,10 +194,20 @@ const CHECKS: Record<Key, Check> = {
     typeof v === 'string' && v in constants.signals && v !== 'SIGKILL' && v !== 'SIGSTOP'
       ? undefined
       : 'a signal name such as "SIGTERM" or "SIGINT"',
+  onCrash: oneOf('wait', 'restart', 'exit'),
+  clearScreen: boolean,
   logFormat: oneOf('human', 'json'),
   logLevel: oneOf('debug', 'info', 'warn', 'error', 'silent'),
   restartable: (v) => (v === false || (typeof v === 'string' && v !== '') ? undefined : 'a non-empty string or false'),
+  hooks: (v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) &&
+    Object.entries(v).every(([k, f]) => (HOOKS as readonly string[]).includes(k) && typeof f === 'function')
+      ? undefined
+      : `an object of functions named ${HOOKS.join(', ')}`,
 };
+
+const toExtensions = (value: string[] | string): string[] =>
+  (typeof value === 'string' ? value.split(',') : value).map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean);
 
 /** Merges the layers (later wins), validates every value once, and returns frozen options. */
 export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()): Options {
@@ -165,22 +233,32 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
   }
   const cwd = resolve(bases.cwd ?? fallbackCwd, (merged.cwd as string | undefined) ?? '.');
   const fromBase = (key: Key, p: string) => resolve(bases[key] ?? cwd, p);
+  const exec = merged.exec as string | string[] | undefined;
+  const poll = merged.poll as number | boolean;
   const options: Options = {
     entry: typeof merged.entry === 'string' ? fromBase('entry', merged.entry) : undefined,
     args: Object.freeze([...(merged.args as string[])]),
     nodeArgs: Object.freeze([...(merged.nodeArgs as string[])]),
+    exec: exec === undefined ? undefined : Object.freeze(typeof exec === 'string' ? parseCommandString(exec) : [...exec]),
+    shell: merged.shell as boolean,
     cwd,
     env: Object.freeze({ ...(merged.env as Record<string, string>) }),
+    envFile: typeof merged.envFile === 'string' ? fromBase('envFile', merged.envFile) : undefined,
     watch: Object.freeze((merged.watch as string[]).map((p) => fromBase('watch', p))),
     ignore: Object.freeze([...(merged.ignore as string[])]),
+    ext: Object.freeze(toExtensions(merged.ext as string[] | string)),
     debounce: merged.debounce as number,
+    poll: poll === true ? 100 : poll === false ? false : poll,
     stopTimeout: merged.stopTimeout as number,
     killGrace: merged.killGrace as number,
     readyTimeout: merged.readyTimeout as number,
     signal: merged.signal as NodeJS.Signals,
+    onCrash: merged.onCrash as OnCrash,
+    clearScreen: merged.clearScreen as boolean,
     logFormat: merged.logFormat as LogFormat,
     logLevel: merged.logLevel as LogLevel,
     restartable: merged.restartable as string | false,
+    hooks: Object.freeze({ ...(merged.hooks as Hooks) }),
   };
   return Object.freeze(options);
 }
@@ -192,8 +270,13 @@ export const CONFIG_FILES = [
   'supervisor.config.mjs',
 ] as const;
 
+/** The nearest supervisor.config.* in `dir` or above it, up to the package root (the first folder with a package.json). */
 export function findConfigFile(dir: string): string | undefined {
-  return CONFIG_FILES.map((name) => join(dir, name)).find((file) => existsSync(file));
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const found = CONFIG_FILES.map((name) => join(at, name)).find((file) => existsSync(file));
+    if (found) return found;
+    if (existsSync(join(at, 'package.json')) || dirname(at) === at) return undefined;
+  }
 }
 
 /** Loads a config file (TypeScript through tsx, no build step). Its default export is the config. */

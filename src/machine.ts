@@ -13,7 +13,7 @@ export interface Exit {
  * change has arrived for the quiet period: the next child starts only then, so that a burst is one restart.
  */
 export interface Trigger {
-  reason: 'change' | 'manual';
+  reason: 'change' | 'manual' | 'crash';
   paths: string[];
   settled: boolean;
 }
@@ -39,7 +39,7 @@ export type Event =
   | { type: 'ready-timeout'; runId: number }
   | { type: 'changed'; paths: string[] }
   | { type: 'settled' }
-  | { type: 'restart' }
+  | { type: 'restart'; reason?: 'manual' | 'crash' }
   | { type: 'escalate'; runId: number }
   | { type: 'exited'; runId: number; exit: Exit }
   | { type: 'reaped'; runId: number }
@@ -81,7 +81,8 @@ export function mergeTriggers(a: Trigger | null, b: Trigger): Trigger {
   const paths = [...a.paths];
   for (const p of b.paths) if (!paths.includes(p)) paths.push(p);
   // Settled only if the newest part is: a change that just arrived opens a new quiet period.
-  return { reason: a.reason === 'manual' || b.reason === 'manual' ? 'manual' : 'change', paths, settled: b.settled };
+  const reason = a.reason === 'change' ? b.reason : a.reason;
+  return { reason, paths, settled: b.settled };
 }
 
 const settle = (trigger: Trigger | null): Trigger | null => (trigger ? { ...trigger, settled: true } : null);
@@ -106,7 +107,7 @@ function spawnNext(runId: number): Step {
 
 // The first rung of the ladder: ask over IPC when the app speaks the protocol, else send the configured signal.
 function beginStop(runId: number, sdk: boolean, next: Next, trigger: Trigger | null): Step {
-  const reason: StopReason = next === 'close' ? 'exit' : trigger?.reason === 'manual' ? 'manual' : 'restart';
+  const reason: StopReason = next === 'close' ? 'exit' : trigger?.reason === 'change' ? 'restart' : 'manual';
   const ask: Effect = sdk
     ? { type: 'send-shutdown', runId, reason, changed: trigger?.paths ?? [] }
     : { type: 'signal', runId, signal: 'stop', tree: false };
@@ -157,7 +158,7 @@ export function transition(state: State, event: Event): Step {
       const trigger: Trigger =
         event.type === 'changed'
           ? { reason: 'change', paths: event.paths, settled: false }
-          : { reason: 'manual', paths: [], settled: true };
+          : { reason: event.reason ?? 'manual', paths: [], settled: true };
       switch (state.kind) {
         case 'starting':
           return {

@@ -1,6 +1,8 @@
-// Starts one child: node (with tsx's loader for TypeScript entries) on the entry, the app's stdio passed through
-// untouched, and an IPC channel for the protocol.
+// Starts one child: node (with tsx's loader for TypeScript entries) on the entry, or any command given with `exec`;
+// the app's stdio passed through untouched, and an IPC channel for the protocol.
+import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { parseEnv } from 'node:util';
 import { execa } from 'execa';
 import type { Options } from './config.js';
 
@@ -11,18 +13,31 @@ export const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '
 let tsxLoader: string | undefined;
 const tsxLoaderUrl = () => (tsxLoader ??= import.meta.resolve('tsx'));
 
-/** The node arguments that run `entry`: TypeScript through tsx's loader, JavaScript as it is. */
-export function nodeArguments(options: Options, entry: string): string[] {
-  const loader = TS_EXTENSIONS.has(extname(entry)) ? ['--import', tsxLoaderUrl()] : [];
-  return [...options.nodeArgs, ...loader, entry, ...options.args];
+/** The program and arguments that run the app. */
+export function commandLine(options: Options): { file: string; args: string[] } {
+  const entry = options.entry === undefined ? [] : [options.entry];
+  if (options.exec) {
+    const [file, ...rest] = options.exec;
+    return { file: file!, args: [...rest, ...entry, ...options.args] };
+  }
+  const loader = options.entry && TS_EXTENSIONS.has(extname(options.entry)) ? ['--import', tsxLoaderUrl()] : [];
+  return { file: process.execPath, args: [...options.nodeArgs, ...loader, ...entry, ...options.args] };
+}
+
+/** Variables from envFile that the environment devsup runs in does not already set (as with node --env-file). */
+export function readEnvFile(path: string): Record<string, string> {
+  const parsed = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  return Object.fromEntries(Object.entries(parsed).filter(([key]) => process.env[key] === undefined));
 }
 
 export type Child = ReturnType<typeof spawnChild>;
 
-export function spawnChild(options: Options, entry: string) {
-  return execa(process.execPath, nodeArguments(options, entry), {
+export function spawnChild(options: Options, fileEnv: Record<string, string>) {
+  const { file, args } = commandLine(options);
+  const common = {
     cwd: options.cwd,
     env: {
+      ...fileEnv,
       ...options.env,
       // Tells devsup/child that it is supervised (it deletes these, so the app's own forks do not inherit them).
       DEVSUP_IPC: '1',
@@ -37,6 +52,7 @@ export function spawnChild(options: Options, entry: string) {
     // The supervisor owns the child's lifetime: its teardown ladder, not execa's exit hooks.
     cleanup: false,
     forceKillAfterDelay: false,
-    windowsHide: false,
-  });
+  } as const;
+  // A shell only when asked for: user paths never pass through one otherwise.
+  return options.shell ? execa([file, ...args].join(' '), { ...common, shell: true }) : execa(file, args, common);
 }

@@ -9,7 +9,7 @@ import { createLogger, type Logger } from './logger.js';
 import { initialState, transition, type Effect, type Event, type Exit, type Notice, type State, type Trigger } from './machine.js';
 import { parseChildMessage, shutdownMessage, type CleanupResult } from './protocol.js';
 import { descendantsOf, listProcesses, reap, signalTree, type Proc, type Reaped } from './process-tree.js';
-import { ENTRY_EXTENSIONS, spawnChild, type Child } from './spawn.js';
+import { ENTRY_EXTENSIONS, readEnvFile, spawnChild, type Child } from './spawn.js';
 import { startWatcher, type Watcher } from './watcher.js';
 
 export type CleanupReport = CleanupResult;
@@ -65,6 +65,7 @@ export function describeExit(exit: Exit): string {
 
 function describeTrigger(trigger: Trigger): string {
   const [first, ...rest] = trigger.paths;
+  if (trigger.reason === 'crash') return 'restart after the crash';
   if (first === undefined) return 'restart requested';
   return `change in ${first}${rest.length > 0 ? ` (+${rest.length} more)` : ''}`;
 }
@@ -83,11 +84,35 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #closing: Promise<number> | undefined;
   #resolveClosed: ((exitCode: number) => void) | undefined;
   #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Crashes in a row (reset when a child gets ready), for onCrash: 'restart' backoff. */
+  #crashes = 0;
+  #crashTimer: NodeJS.Timeout | undefined;
 
   constructor(options: Options, logger: Logger) {
     super();
     this.options = options;
     this.#log = logger;
+    this.#installHooks(options.hooks);
+  }
+
+  // Hooks run in the supervisor; one that throws or rejects is reported, never allowed to stop devsup.
+  #installHooks(hooks: Options['hooks']): void {
+    const call = (name: string, hook: ((event: never) => unknown) | undefined, event: unknown) => {
+      if (!hook) return;
+      const failed = (error: unknown) =>
+        this.#log.warn({ err: error, hook: name }, `hook ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      try {
+        const result = hook(event as never) as { then?: unknown } | undefined;
+        if (result && typeof result.then === 'function') (result as Promise<unknown>).then(undefined, failed);
+      } catch (error) {
+        failed(error);
+      }
+    };
+    this.on('started', (e) => call('start', hooks.start, e));
+    this.on('ready', (e) => call('ready', hooks.ready, e));
+    this.on('restarting', (e) => call('restart', hooks.restart, e));
+    this.on('crashed', (e) => call('crash', hooks.crash, e));
+    this.on('exited', (e) => call('exit', hooks.exit, e));
   }
 
   get state(): State {
@@ -140,6 +165,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #checkEntry(): void {
     const entry = this.options.entry;
+    if (this.options.envFile && !existsSync(this.options.envFile)) {
+      throw new DevsupError('ENV_FILE_NOT_FOUND', `env file not found: ${relative(this.options.cwd, this.options.envFile)}`, {
+        hint: 'check envFile / --dotenv',
+      });
+    }
+    // With `exec`, the command is the app; an entry, if given, is just its first argument.
+    if (this.options.exec && !entry) return;
     if (!entry) {
       throw new DevsupError('ENTRY_MISSING', 'no entry to run', {
         hint: 'devsup run src/server.ts, or set entry in supervisor.config.ts',
@@ -153,6 +185,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         hint: near ? `did you mean ${relative(this.options.cwd, `${dir}/${near}`)}?` : 'check the path',
       });
     }
+    if (this.options.exec) return;
     if (statSync(entry).isDirectory()) {
       throw new DevsupError('ENTRY_IS_DIRECTORY', `entry is a directory: ${shown}`, {
         hint: 'name the file that starts the app, e.g. src/server.ts',
@@ -170,7 +203,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       root: this.options.cwd,
       paths: this.options.watch,
       ignore: this.options.ignore,
+      ext: this.options.ext,
       debounce: this.options.debounce,
+      poll: this.options.poll,
       onChange: (paths) => this.#dispatch({ type: 'changed', paths }),
       onSettled: () => this.#dispatch({ type: 'settled' }),
       onError: (error) => {
@@ -186,6 +221,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const shown = this.options.watch.map((p) => relative(this.options.cwd, p) || '.').join(', ');
       this.#log.info({ watch: this.options.watch }, `watching ${shown}`);
     });
+  }
+
+  /** How the app is named in the log: its entry relative to the project, or the command. */
+  #appName(): string {
+    const entry = this.options.entry === undefined ? undefined : relative(this.options.cwd, this.options.entry);
+    if (!this.options.exec) return entry ?? '?';
+    return [...this.options.exec, ...(entry === undefined ? [] : [entry])].join(' ');
+  }
+
+  // Read before every start, so that an edit to .env applies on the next restart.
+  #envFromFile(): Record<string, string> {
+    if (!this.options.envFile) return {};
+    try {
+      return readEnvFile(this.options.envFile);
+    } catch (error) {
+      this.#log.warn({ err: error }, `could not read ${relative(this.options.cwd, this.options.envFile)}: ${(error as Error).message} (starting without it)`);
+      return {};
+    }
   }
 
   #nextReady(): Promise<void> {
@@ -292,8 +345,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #spawn(runId: number): void {
-    const entry = this.options.entry!;
-    const child = spawnChild(this.options, entry);
+    const child = spawnChild(this.options, this.#envFromFile());
     const run: Run = {
       runId,
       child,
@@ -312,13 +364,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // reject: false, but the promise must still be observed.
     child.catch(() => {});
     child.on('message', (message: unknown) => this.#onMessage(run, message));
-    child.on('error', (error: Error) => {
-      this.#log.error({ err: error, runId }, `could not run the app: ${error.message}`);
-      if (child.pid === undefined) this.#onExit(run, { code: null, signal: null });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return this.#log.debug({ err: error, runId }, `child process error: ${error.message}`);
+      // It never started: a command that does not exist (exit 127, as a shell says) or may not be run (126).
+      const [what, hint, code] =
+        error.code === 'ENOENT' ? ['command not found', 'check --exec and the PATH', 127]
+        : error.code === 'EACCES' ? ['permission denied', 'is it executable?', 126]
+        : [error.message, 'devsup keeps running', 1];
+      this.#log.error({ err: error, runId }, `could not start ${this.#appName()}: ${what} (${hint})`);
+      this.#onExit(run, { code, signal: null });
     });
     child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(run, { code, signal }));
-    const shown = relative(this.options.cwd, entry);
-    const line = `started ${shown} (pid ${child.pid ?? '?'})`;
+    const line = `started ${this.#appName()} (pid ${child.pid ?? '?'})`;
     if (runId === 1) this.#log.info({ runId, pid: child.pid }, line);
     else this.#log.debug({ runId, pid: child.pid }, line);
     this.emit('started', { runId, pid: child.pid });
@@ -396,6 +453,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     switch (notice.type) {
       case 'restarting': {
         this.#restartAt = now();
+        if (this.options.clearScreen && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[3J\x1b[H');
         const what = describeTrigger(notice.trigger);
         this.#log.info({ runId: notice.runId, trigger: notice.trigger }, notice.from === 'waiting' ? `${what} → starting` : `${what} → restarting`);
         this.emit('restarting', { runId: notice.runId, trigger: notice.trigger });
@@ -411,6 +469,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (notice.via === 'message') this.#log.info({ runId: run.runId, ms: took }, `ready in ${took} ms${restart}`);
         else this.#log.debug({ runId: run.runId, ms: took }, `no ready() within ${this.options.readyTimeout} ms: counting the start as ready`);
         this.#restartAt = undefined;
+        this.#crashes = 0;
         // What the app started by now is its tree: record it, in case the app later dies without stopping it.
         void this.#snapshot(run);
         this.emit('ready', { runId: run.runId, pid: run.pid, ms: took, via: notice.via });
@@ -450,7 +509,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#log.debug({ runId, exit }, `app exited (${describeExit(exit)}) ${seconds(ms(run.stopAskedAt ?? run.spawnedAt))} after the request to stop`);
       return;
     }
-    const next = this.#state.kind === 'stopping' && this.#state.next === 'start' ? 'restarting for the change seen while it started' : 'waiting for changes';
+    const next = this.#state.kind === 'stopping' && this.#state.next === 'start' ? 'restarting for the change seen while it started' : this.#afterCrash(runId, exit);
     if (exit.code === 0) this.#log.info({ runId, exit }, `app exited (0) — ${next}`);
     else this.#log.error({ runId, exit }, `app crashed (${describeExit(exit)}) — ${next}`);
     // A start that never got ready is a start that failed: start()/restart() callers learn why.
@@ -472,7 +531,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!report.asked && exit.code !== 0) this.emit('crashed', report);
   }
 
+  // onCrash: what follows an app that ended on its own. Returns the words for the log line.
+  #afterCrash(runId: number, exit: Exit): string {
+    if (exit.code === 0 || this.options.onCrash === 'wait') return 'waiting for changes';
+    if (this.options.onCrash === 'exit') {
+      void this.close();
+      return 'exiting (onCrash: exit)';
+    }
+    this.#crashes += 1;
+    const delay = Math.min(100 * 2 ** (this.#crashes - 1), 10_000);
+    const attempt = (after: number) => {
+      clearTimeout(this.#crashTimer);
+      this.#crashTimer = setTimeout(() => {
+        const state = this.#state;
+        if (!('runId' in state) || state.runId !== runId) return; // a change, rs or close moved on meanwhile
+        if (state.kind === 'waiting') this.#dispatch({ type: 'restart', reason: 'crash' });
+        else if (state.kind === 'stopping' && state.next === 'wait') attempt(50); // its tree is still being reaped
+      }, after);
+    };
+    attempt(delay);
+    return `restarting in ${seconds(delay)} (onCrash: restart, attempt ${this.#crashes})`;
+  }
+
   #finish(exitCode: number): void {
+    clearTimeout(this.#crashTimer);
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#settleReady(new DevsupError('CLOSED', 'the supervisor was closed', { exitCode }));

@@ -1,7 +1,8 @@
 // Watches the project (chokidar), drops what never matters (node_modules, .git, build output, editor droppings), and
 // turns each burst of changes into one `changed(paths)` call after a quiet period.
 import { stat } from 'node:fs/promises';
-import { relative, sep } from 'node:path';
+import { extname, relative, sep } from 'node:path';
+import picomatch from 'picomatch';
 import { watch, type FSWatcher } from 'chokidar';
 
 /** Folders never worth a restart; pruned from the walk, so no watch is spent on them. */
@@ -12,27 +13,25 @@ export const IGNORED_DIRS = [
 // Editors' swap, backup and atomic-save files (vim, emacs, JetBrains, macOS), and logs an app writes about itself.
 const IGNORED_FILES = [/\.sw[a-px]$/, /~$/, /^\.#/, /^#.*#$/, /^4913$/, /^\.DS_Store$/, /___jb_(tmp|old)___$/, /\.log$/];
 
-const wildcard = (pattern: string) =>
-  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
-
 /**
- * Whether a path (relative to the project root, with '/' separators) is ignored. `extra` entries are names
- * (`tmp`, `*.sqlite`: any path segment) or relative paths (`data/uploads`: that path and below).
+ * Whether a path (relative to the project root, with '/' separators) is ignored. `extra` entries are globs
+ * (picomatch): one without a slash matches any path segment (`tmp`, `*.sqlite`), one with a slash matches the
+ * relative path and everything below it (`data/uploads`, `fixtures/*.json`).
  */
 export function createIgnore(extra: readonly string[]): (relativePath: string) => boolean {
   const names = new Set(IGNORED_DIRS);
-  const patterns = [...IGNORED_FILES];
-  const prefixes: string[] = [];
+  const segmentMatchers = IGNORED_FILES.map((re) => (segment: string) => re.test(segment));
+  const pathMatchers: ((path: string) => boolean)[] = [];
   for (const entry of extra) {
     const clean = entry.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
-    if (clean.includes('/')) prefixes.push(clean);
-    else if (clean.includes('*')) patterns.push(wildcard(clean));
-    else names.add(clean);
+    if (clean === '') continue;
+    if (clean.includes('/')) pathMatchers.push(picomatch([clean, `${clean}/**`], { dot: true }));
+    else segmentMatchers.push(picomatch(clean, { dot: true }));
   }
   return (relativePath) => {
     const segments = relativePath.split('/').filter((s) => s !== '..' && s !== '');
-    if (segments.some((s) => names.has(s) || patterns.some((p) => p.test(s)))) return true;
-    return prefixes.some((p) => relativePath === p || relativePath.startsWith(`${p}/`));
+    if (segments.some((s) => names.has(s) || segmentMatchers.some((m) => m(s)))) return true;
+    return pathMatchers.some((m) => m(relativePath));
   };
 }
 
@@ -119,7 +118,11 @@ export interface WatcherOptions {
   root: string;
   paths: readonly string[];
   ignore: readonly string[];
+  /** Only files with these extensions (no dot) count; empty: all. */
+  ext: readonly string[];
   debounce: number;
+  /** Poll every this many ms instead of relying on file system events. */
+  poll: number | false;
   onChange: (paths: string[]) => void;
   onSettled: () => void;
   onError: (error: NodeJS.ErrnoException) => void;
@@ -158,13 +161,16 @@ export function startWatcher(options: WatcherOptions): Watcher {
     seen.set(path, { ctimeMs, timer });
   };
 
+  const extensions = new Set(options.ext);
+  const counts = (path: string) => extensions.size === 0 || extensions.has(extname(path).slice(1).toLowerCase());
   const fsw: FSWatcher = watch([...options.paths], {
     ignoreInitial: true,
+    ...(options.poll === false ? {} : { usePolling: true, interval: options.poll, binaryInterval: options.poll }),
     // Matched on the path relative to the project, so that a project living below a folder named "build" still works.
     ignored: (path) => ignored(relativeTo(path)),
   });
   fsw.on('all', (event, path, stats) => {
-    if (event !== 'add' && event !== 'change' && event !== 'unlink') return;
+    if ((event !== 'add' && event !== 'change' && event !== 'unlink') || !counts(path)) return;
     feed.add(relativeTo(path));
     if (event === 'unlink') {
       clearTimeout(seen.get(path)?.timer);

@@ -1,14 +1,19 @@
 // devsup/child on its own, as in production: no supervisor, SIGTERM/SIGINT run the same cleanups.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { onTestFinished } from 'vitest';
 import { freePort, isAlive, kill, Project, ROOT } from './helpers/harness.js';
 
+// The fixtures are TypeScript: run them with tsx's loader from this checkout, as devsup would.
+const TSX = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('tsx')).href;
+
 function start(project: Project, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', project.entry], {
+  const child = spawn(process.execPath, ['--import', TSX, project.entry], {
     cwd: project.dir,
     env: { ...process.env, EVENTS: project.eventsFile, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

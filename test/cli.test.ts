@@ -1,14 +1,19 @@
 // Bad input at the command line: one line saying what is wrong and what to do, and exit code 2.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from './helpers/harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from './helpers/harness.js';
 
-const dir = join(ROOT, '.tmp', `cli-${process.pid}`);
-mkdirSync(join(dir, 'src'), { recursive: true });
-writeFileSync(join(dir, 'src/server.ts'), 'export {};\n');
-writeFileSync(join(dir, 'README.md'), '# app\n');
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'devsup-cli-'));
+  mkdirSync(join(dir, 'src'));
+  writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
+  writeFileSync(join(dir, 'src/server.ts'), 'export {};\n');
+  writeFileSync(join(dir, 'README.md'), '# app\n');
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function devsup(...args: string[]) {
@@ -29,11 +34,16 @@ describe('bad input', () => {
     [['run', 'src/server.ts', '--stop-timeout=-5'], '[devsup] error: command line: --stop-timeout must be a non-negative number of milliseconds, got -5'],
     [['run', 'src/server.ts', '--kill-grace', 'NaN'], '[devsup] error: command line: --kill-grace must be a non-negative number of milliseconds, got "NaN"'],
     [['run', 'src/server.ts', '--signal', 'SIGNOPE'], '[devsup] error: command line: --signal must be a signal name such as "SIGTERM" or "SIGINT", got "SIGNOPE"'],
-    [['run', 'src/server.ts', '--config', 'nope.config.ts'], `[devsup] error: config file not found: ${join(dir, 'nope.config.ts')} (check the --config path)`],
-    [['serve', 'src/server.ts'], '[devsup] error: unknown command "serve" (devsup run serve)'],
+    [['run', 'src/server.ts', '--config', 'nope.config.ts'], '[devsup] error: config file not found: <dir>/nope.config.ts (check the --config path)'],
+    [['serve', 'src/server.ts'], '[devsup] error: unknown command "serve" (devsup run <entry>)'],
+    [['exce', '--', 'ls'], '[devsup] error: unknown command "exce" (did you mean devsup exec?)'],
+    [['exec'], '[devsup] error: nothing to exec (devsup exec -- python app.py)'],
+    [['run', 'src/server.ts', '--on-crash', 'retry'], '[devsup] error: command line: --on-crash must be one of "wait", "restart", "exit", got "retry"'],
+    [['run', 'src/server.ts', '--dotenv', 'nope.env'], '[devsup] error: env file not found: nope.env (check envFile / --dotenv)'],
+    [['run', 'src/server.ts', '--poll=often'], '[devsup] error: command line: --poll must be true, false or an interval in milliseconds, got "often"'],
   ])('devsup %j', (args, line) => {
     const result = devsup(...args);
-    expect(result.stderr.trim()).toBe(line);
+    expect(result.stderr.trim().replaceAll(dir, '<dir>')).toBe(line);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
   });
@@ -43,7 +53,7 @@ describe('help and version', () => {
   it('--help lists every option with its default', () => {
     const result = devsup('--help');
     expect(result.code).toBe(0);
-    for (const option of ['--stop-timeout', '--kill-grace', '--ready-timeout', '--signal', '--debounce', '--watch', '--ignore', '--node-arg', '--config', '--log-format', '--quiet', '--verbose']) {
+    for (const option of ['--stop-timeout', '--kill-grace', '--ready-timeout', '--signal', '--debounce', '--delay', '--watch', '--ignore', '--ext', '--poll', '--exec', '--shell', '--node-arg', '--dotenv', '--on-crash', '--clear', '--config', '--log-format', '--quiet', '--verbose', '--version']) {
       expect(result.stdout).toContain(option);
     }
   });

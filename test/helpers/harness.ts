@@ -1,15 +1,27 @@
 // Runs devsup for real, in a throwaway project made from a fixture, and watches what happens: its log lines, the
 // fixtures' event file, pids and ports. Every process a test starts is killed by pid when the test ends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
-// Inside the package, so that fixtures resolve `devsup/child` to this checkout (package self-reference).
-const TMP = join(ROOT, '.tmp');
+
+/**
+ * A throwaway project outside this repository, as an app that installed devsup would be: a package.json of its own
+ * and node_modules/devsup (a link to this checkout). Removed when the test ends.
+ */
+export function makeProject(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `devsup-${prefix.replace(/\W/g, '-')}-`));
+  writeFileSync(join(dir, 'package.json'), '{ "private": true, "type": "module" }\n');
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(ROOT, join(dir, 'node_modules/devsup'), 'junction');
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 export interface Event {
   event: string;
@@ -64,8 +76,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-let counter = 0;
-
 export class Project {
   readonly dir: string;
   readonly eventsFile: string;
@@ -73,10 +83,9 @@ export class Project {
   readonly #runs: Devsup[] = [];
 
   constructor(fixture: string, as?: string) {
-    const id = `${basename(fixture).replace(/\W/g, '-')}-${process.pid}-${++counter}-${Date.now()}`;
-    this.dir = join(TMP, id);
-    this.eventsFile = join(TMP, `${id}.events.jsonl`);
-    mkdirSync(this.dir, { recursive: true });
+    this.dir = makeProject(basename(fixture));
+    // Outside the project, so that recording an event is not itself a change.
+    this.eventsFile = `${this.dir}.events.jsonl`;
     this.entry = as ?? basename(fixture);
     copyFileSync(join(ROOT, 'fixtures', fixture), join(this.dir, this.entry));
     copyFileSync(join(ROOT, 'fixtures/record.mjs'), join(this.dir, 'record.mjs'));
@@ -89,7 +98,6 @@ export class Project {
       for (const e of this.events()) {
         for (const pid of [e.pid, e.grandchild]) if (typeof pid === 'number' && isAlive(pid)) kill(pid);
       }
-      rmSync(this.dir, { recursive: true, force: true });
       rmSync(this.eventsFile, { force: true });
     });
   }
