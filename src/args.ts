@@ -69,11 +69,16 @@ export function parseArgs(argv: string[]): ParsedArgs {
   try {
     parsed = parseNodeArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    const flag = /'(-[^']*)'/.exec((error as Error).message)?.[1] ?? String(error);
-    const name = flag.replace(/^--?/, '').replace(/\s.*$/, '');
-    const guess = flag.startsWith('--') ? didYouMean(name, Object.keys(OPTIONS)) : undefined;
-    const unknown = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
-    throw new DevsupError('USAGE', unknown ? `unknown option ${flag}` : `option ${flag} needs a value`, {
+    const message = (error as Error).message;
+    const flag = (/'(-[^' ]*)/.exec(message)?.[1] ?? String(error)).replace(/=.*$/, '');
+    if ((error as { code?: string }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const ambiguous = message.includes('ambiguous');
+      throw new DevsupError('USAGE', ambiguous ? `option ${flag}: a value that starts with "-" must be attached` : `option ${flag} needs a value`, {
+        hint: ambiguous ? `write ${flag}=<value>` : 'see devsup run --help',
+      });
+    }
+    const guess = flag.startsWith('--') ? didYouMean(flag.slice(2), Object.keys(OPTIONS)) : undefined;
+    throw new DevsupError('USAGE', `unknown option ${flag}`, {
       hint: guess ? `did you mean --${guess}?` : 'see devsup run --help; app arguments go after --',
     });
   }

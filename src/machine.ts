@@ -129,7 +129,15 @@ export function transition(state: State, event: Event): Step {
       return state.kind === 'idle' ? spawnNext(1) : same(state);
 
     case 'hello':
-      if (state.kind === 'starting' || state.kind === 'running') return same({ ...state, sdk: true });
+      if (state.kind === 'starting') {
+        // The app's modules are loaded (devsup/child runs before the app's own code): the ready timeout counts
+        // from here, so that a slow boot (a cold TypeScript cache, a busy machine) does not pre-empt ready().
+        return {
+          state: { ...state, sdk: true },
+          effects: [{ type: 'arm', runId: state.runId, timer: 'ready', duration: 'readyTimeout' }],
+        };
+      }
+      if (state.kind === 'running') return same({ ...state, sdk: true });
       return same(state);
 
     case 'ready':

@@ -131,8 +131,8 @@ export class Project {
     }, timeoutMs);
   }
 
-  /** Starts devsup in this project. */
-  run(args: string[], options: { env?: Record<string, string>; detached?: boolean } = {}): Devsup {
+  /** Starts `devsup run <args>` in this project (or `devsup <options.args>` when given). */
+  run(args: string[], options: { env?: Record<string, string>; detached?: boolean; args?: string[] } = {}): Devsup {
     const run = new Devsup(this, args, options);
     this.#runs.push(run);
     return run;
@@ -147,9 +147,9 @@ export class Devsup {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #project: Project;
 
-  constructor(project: Project, args: string[], options: { env?: Record<string, string>; detached?: boolean }) {
+  constructor(project: Project, args: string[], options: { env?: Record<string, string>; detached?: boolean; args?: string[] }) {
     this.#project = project;
-    this.process = spawn(process.execPath, [CLI, 'run', ...args], {
+    this.process = spawn(process.execPath, [CLI, ...(options.args ?? ['run', ...args])], {
       cwd: project.dir,
       env: { ...process.env, EVENTS: project.eventsFile, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
