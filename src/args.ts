@@ -8,6 +8,7 @@ export const OPTIONS = {
   config: { type: 'string' },
   'stop-timeout': { type: 'string' },
   'kill-grace': { type: 'string' },
+  'max-stop-timeout': { type: 'string' },
   'ready-timeout': { type: 'string' },
   debounce: { type: 'string' },
   delay: { type: 'string' },
@@ -23,6 +24,7 @@ export const OPTIONS = {
   poll: { type: 'string' },
   clear: { type: 'boolean' },
   'log-format': { type: 'string' },
+  events: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'V' },
   help: { type: 'boolean', short: 'h' },
@@ -98,6 +100,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
   const values: Record<string, unknown> = {
     stopTimeout: numeric(v['stop-timeout']),
     killGrace: numeric(v['kill-grace']),
+    maxStopTimeout: numeric(v['max-stop-timeout']),
     readyTimeout: numeric(v['ready-timeout']),
     debounce: numeric(v.debounce) ?? (v.delay === undefined ? undefined : parseDelay(v.delay)),
     signal: v.signal,
@@ -111,6 +114,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
     poll: v.poll === undefined ? undefined : v.poll === 'true' ? true : numeric(v.poll),
     clearScreen: v.clear,
     logFormat: v['log-format'],
+    // A number is a file descriptor (--events 3); anything else a file.
+    events: v.events !== undefined && /^\d+$/.test(v.events) ? Number(v.events) : v.events,
     logLevel: v.verbose ? 'debug' : v.quiet ? 'warn' : undefined,
   };
   if (command === 'exec') {

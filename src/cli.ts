@@ -19,6 +19,7 @@ Usage
 Options                                                                 default
   --stop-timeout <ms>    time for the app's cleanups before the signal   5000
   --kill-grace <ms>      time after the signal before SIGKILL of the tree 1000
+  --max-stop-timeout <ms> the most extendDeadline() can stretch a stop to 30000
   --ready-timeout <ms>   an app that never calls ready() is ready after   1000
   --signal <name>        stop signal (first rung without devsup/child)   SIGTERM
   --debounce <ms>        quiet period before the next child starts       75
@@ -35,6 +36,7 @@ Options                                                                 default
   --clear                clear the screen before each restart             off
   --config <file>        config file                  supervisor.config.ts (searched upwards)
   --log-format <fmt>     human or json                                    human
+  --events <file|fd>     write every lifecycle event as a JSON line (docs/EVENTS.md)
   -q, --quiet            only warnings and errors
   -V, --verbose          every transition and message
   -h, --help             this text

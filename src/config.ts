@@ -59,6 +59,8 @@ export interface Config {
   stopTimeout?: number;
   /** How long after `signal` devsup waits, in ms, before it SIGKILLs the app's process tree. */
   killGrace?: number;
+  /** The longest a stop may take, in ms from the request, when the app asks for more time with extendDeadline(). */
+  maxStopTimeout?: number;
   /** An app that never calls ready() counts as ready after this many ms. */
   readyTimeout?: number;
   /** The signal that asks an app to stop when it does not speak the IPC protocol, and the second rung of the ladder. */
@@ -69,6 +71,8 @@ export interface Config {
   clearScreen?: boolean;
   logFormat?: LogFormat;
   logLevel?: LogLevel;
+  /** Write every lifecycle event as a JSON line to this file, or to this file descriptor (a number). */
+  events?: string | number;
   /** The line typed on stdin that restarts the app ("rs", as in nodemon), or false to leave stdin alone. */
   restartable?: string | false;
   hooks?: Hooks;
@@ -96,12 +100,14 @@ export interface Options {
   readonly poll: number | false;
   readonly stopTimeout: number;
   readonly killGrace: number;
+  readonly maxStopTimeout: number;
   readonly readyTimeout: number;
   readonly signal: NodeJS.Signals;
   readonly onCrash: OnCrash;
   readonly clearScreen: boolean;
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
+  readonly events: string | number | undefined;
   readonly restartable: string | false;
   readonly hooks: Readonly<Hooks>;
 }
@@ -121,6 +127,7 @@ export const defaults = {
   poll: false,
   stopTimeout: 5000,
   killGrace: 1000,
+  maxStopTimeout: 30_000,
   readyTimeout: 1000,
   signal: 'SIGTERM',
   onCrash: 'wait',
@@ -143,8 +150,8 @@ export interface Layer {
 
 export const CONFIG_KEYS = [
   'entry', 'args', 'nodeArgs', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'ignore', 'ext', 'debounce',
-  'poll', 'stopTimeout', 'killGrace', 'readyTimeout', 'signal', 'onCrash', 'clearScreen', 'logFormat', 'logLevel',
-  'restartable', 'hooks',
+  'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'signal', 'onCrash', 'clearScreen',
+  'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
 ] as const satisfies readonly (keyof Config)[];
 type Key = (typeof CONFIG_KEYS)[number];
 const HOOKS = ['start', 'ready', 'restart', 'crash', 'exit'] as const;
@@ -189,6 +196,7 @@ const CHECKS: Record<Key, Check> = {
   poll: (v) => (typeof v === 'boolean' || milliseconds(v) === undefined ? undefined : 'true, false or an interval in milliseconds'),
   stopTimeout: milliseconds,
   killGrace: milliseconds,
+  maxStopTimeout: milliseconds,
   readyTimeout: milliseconds,
   signal: (v) =>
     typeof v === 'string' && v in constants.signals && v !== 'SIGKILL' && v !== 'SIGSTOP'
@@ -198,6 +206,7 @@ const CHECKS: Record<Key, Check> = {
   clearScreen: boolean,
   logFormat: oneOf('human', 'json'),
   logLevel: oneOf('debug', 'info', 'warn', 'error', 'silent'),
+  events: (v) => (text(v) === undefined || (Number.isInteger(v) && (v as number) >= 0) ? undefined : 'a file path or a file descriptor number'),
   restartable: (v) => (v === false || (typeof v === 'string' && v !== '') ? undefined : 'a non-empty string or false'),
   hooks: (v) =>
     typeof v === 'object' && v !== null && !Array.isArray(v) &&
@@ -251,12 +260,14 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
     poll: poll === true ? 100 : poll === false ? false : poll,
     stopTimeout: merged.stopTimeout as number,
     killGrace: merged.killGrace as number,
+    maxStopTimeout: merged.maxStopTimeout as number,
     readyTimeout: merged.readyTimeout as number,
     signal: merged.signal as NodeJS.Signals,
     onCrash: merged.onCrash as OnCrash,
     clearScreen: merged.clearScreen as boolean,
     logFormat: merged.logFormat as LogFormat,
     logLevel: merged.logLevel as LogLevel,
+    events: typeof merged.events === 'string' ? fromBase('events', merged.events) : (merged.events as number | undefined),
     restartable: merged.restartable as string | false,
     hooks: Object.freeze({ ...(merged.hooks as Hooks) }),
   };

@@ -41,6 +41,8 @@ export type Event =
   | { type: 'settled' }
   | { type: 'restart'; reason?: 'manual' | 'crash' }
   | { type: 'escalate'; runId: number }
+  /** The app asked for more time; the shell has already capped `ms` to maxStopTimeout. */
+  | { type: 'extend'; runId: number; ms: number }
   | { type: 'exited'; runId: number; exit: Exit }
   | { type: 'reaped'; runId: number }
   | { type: 'close' };
@@ -58,10 +60,10 @@ export type Notice =
   | { type: 'closing'; runId: number | null };
 
 export type Effect =
-  | { type: 'spawn'; runId: number }
+  | { type: 'spawn'; runId: number; trigger: Trigger | null }
   | { type: 'send-shutdown'; runId: number; reason: StopReason; changed: string[] }
   | { type: 'signal'; runId: number; signal: 'stop' | 'SIGKILL'; tree: boolean }
-  | { type: 'arm'; runId: number; timer: 'ready' | 'escalate'; duration: Duration }
+  | { type: 'arm'; runId: number; timer: 'ready' | 'escalate'; duration: Duration | { ms: number } }
   | { type: 'disarm' }
   | { type: 'reap'; runId: number }
   | { type: 'notify'; notice: Notice }
@@ -95,11 +97,11 @@ export function exitCodeOf(exit: Exit | null): number {
   return number ? 128 + number : 1;
 }
 
-function spawnNext(runId: number): Step {
+function spawnNext(runId: number, trigger: Trigger | null): Step {
   return {
     state: { kind: 'starting', runId, sdk: false, pending: null },
     effects: [
-      { type: 'spawn', runId },
+      { type: 'spawn', runId, trigger },
       { type: 'arm', runId, timer: 'ready', duration: 'readyTimeout' },
     ],
   };
@@ -126,7 +128,7 @@ export function transition(state: State, event: Event): Step {
 
   switch (event.type) {
     case 'start':
-      return state.kind === 'idle' ? spawnNext(1) : same(state);
+      return state.kind === 'idle' ? spawnNext(1, null) : same(state);
 
     case 'hello':
       if (state.kind === 'starting') {
@@ -185,12 +187,12 @@ export function transition(state: State, event: Event): Step {
           return same({ ...state, next: 'start', trigger: mergeTriggers(state.trigger, trigger) });
         case 'settling': {
           const merged = mergeTriggers(state.trigger, trigger);
-          return merged.settled ? spawnNext(state.runId + 1) : same({ ...state, trigger: merged });
+          return merged.settled ? spawnNext(state.runId + 1, merged) : same({ ...state, trigger: merged });
         }
         case 'waiting': {
           const notice: Notice = { type: 'restarting', runId: state.runId, trigger, from: 'waiting' };
           if (trigger.settled) {
-            const next = spawnNext(state.runId + 1);
+            const next = spawnNext(state.runId + 1, trigger);
             return { state: next.state, effects: [{ type: 'notify', notice }, ...next.effects] };
           }
           return {
@@ -210,7 +212,7 @@ export function transition(state: State, event: Event): Step {
         case 'stopping':
           return same({ ...state, trigger: settle(state.trigger) });
         case 'settling':
-          return spawnNext(state.runId + 1);
+          return spawnNext(state.runId + 1, settle(state.trigger));
         default:
           return same(state);
       }
@@ -243,6 +245,11 @@ export function transition(state: State, event: Event): Step {
       }
       return same(state);
     }
+
+    case 'extend':
+      // Only while the app is still being asked nicely; once signalled, the ladder goes on.
+      if (state.kind !== 'stopping' || state.phase !== 'graceful') return same(state);
+      return { state, effects: [{ type: 'arm', runId: state.runId, timer: 'escalate', duration: { ms: event.ms } }] };
 
     case 'exited': {
       if (state.kind === 'starting' || state.kind === 'running') {
@@ -285,7 +292,7 @@ export function transition(state: State, event: Event): Step {
         // The old tree is gone but files are still changing: start once they have settled.
         return same({ kind: 'settling', runId: state.runId, trigger: state.trigger, exit });
       }
-      if (state.next === 'start') return spawnNext(state.runId + 1);
+      if (state.next === 'start') return spawnNext(state.runId + 1, state.trigger);
       if (state.next === 'wait') return same({ kind: 'waiting', runId: state.runId, exit });
       const exitCode = exitCodeOf(exit);
       return { state: { kind: 'closed', exitCode }, effects: [{ type: 'finish', exitCode }] };

@@ -1,6 +1,6 @@
 // The app's process tree: find descendants while the tree is intact, signal it (tree-kill), and after the app has
 // exited, verify that none of the descendants we saw survive — killing those that do.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { execa } from 'execa';
 import treeKill from 'tree-kill';
 
@@ -90,6 +90,48 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface Reaped {
   pid: number;
   command: string;
+  /** Addresses it was listening on when found (Linux; empty elsewhere). */
+  listening: string[];
+}
+
+// /proc/net/tcp writes addresses as little-endian hex: 0100007F:0BB8 is 127.0.0.1:3000.
+function decodeAddress(hex: string): string {
+  const [ip, port] = hex.split(':') as [string, string];
+  const portNumber = Number.parseInt(port, 16);
+  if (ip.length === 8) {
+    const bytes = ip.match(/../g)!.map((b) => Number.parseInt(b, 16)).reverse();
+    return `${bytes.join('.')}:${portNumber}`;
+  }
+  const words = ip.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(''));
+  const groups = words.join('').match(/.{4}/g)!.map((g) => g.replace(/^0+(?=.)/, ''));
+  return `[${groups.join(':').replace(/(^|:)(0(:|$)){2,}/, '::')}]:${portNumber}`;
+}
+
+/** The addresses each of `pids` is listening on (TCP, Linux only: /proc). */
+export async function listeningAddresses(pids: readonly number[]): Promise<Map<number, string[]>> {
+  const result = new Map<number, string[]>(pids.map((pid) => [pid, []]));
+  if (process.platform !== 'linux' || pids.length === 0) return result;
+  const owner = new Map<string, number>();
+  for (const pid of pids) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode) owner.set(inode, pid);
+    }
+  }
+  if (owner.size === 0) return result;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const lines = (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1);
+    for (const line of lines) {
+      const f = line.trim().split(/\s+/);
+      // fields: sl local rem st tx:rx tr:when retrnsmt uid timeout inode; st 0A is LISTEN
+      if (f[3] !== '0A' || f[9] === undefined) continue;
+      const pid = owner.get(f[9]);
+      if (pid !== undefined) result.get(pid)!.push(decodeAddress(f[1]!));
+    }
+  }
+  return result;
 }
 
 /**
@@ -102,8 +144,9 @@ export async function reap(seen: Iterable<Proc>, waitMs = 2000): Promise<Reaped[
   if (left.length === 0) return [];
   const targets = new Map<number, Proc>();
   for (const p of left) for (const q of [p, ...descendantsOf(p.pid, now)]) targets.set(q.pid, q);
+  const listening = await listeningAddresses([...targets.keys()]);
   const reaped = await Promise.all(
-    [...targets.values()].map(async (p) => ({ pid: p.pid, command: await commandOf(p.pid) })),
+    [...targets.values()].map(async (p) => ({ pid: p.pid, command: await commandOf(p.pid), listening: listening.get(p.pid) ?? [] })),
   );
   for (const p of targets.values()) {
     try {

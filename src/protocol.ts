@@ -22,17 +22,30 @@ export interface ShutdownMessage {
   changed?: string[];
 }
 
+/** Something still keeping the app alive after its cleanups ran: a server, a socket, a child process, timers. */
+export interface OpenResource {
+  /** "TCP server", "socket", "child process", "timer", … */
+  type: string;
+  /** The address, pid or command, where known. */
+  detail?: string;
+  /** How many, for resources reported by kind only (timers). */
+  count?: number;
+}
+
 /** child → parent */
 export type ChildMessage =
   | { devsup: 1; type: 'hello'; sdk: string; pid: number }
   | { devsup: 1; type: 'ready' }
+  | { devsup: 1; type: 'stopping'; cleanups: string[] }
   | { devsup: 1; type: 'cleanup'; name: string; status: CleanupStatus; ms: number; error?: string }
-  | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[] };
+  | { devsup: 1; type: 'extend'; ms: number }
+  | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[]; openHandles: OpenResource[] };
 
 const CLEANUP_STATUSES: readonly string[] = ['started', 'done', 'failed', 'timed-out'];
 // A name or an error longer than this is cut: a report line, not a payload.
 const MAX_TEXT = 2000;
 const MAX_RESULTS = 1000;
+const MAX_OPEN = 100;
 
 export type Parsed = { ok: true; message: ChildMessage } | { ok: false; why: string };
 
@@ -44,6 +57,15 @@ const text = (value: unknown): string | undefined =>
 
 const finiteMs = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+
+function parseOpen(value: unknown): OpenResource | undefined {
+  if (!isRecord(value)) return undefined;
+  const type = text(value.type);
+  if (type === undefined) return undefined;
+  const detail = text(value.detail);
+  const count = typeof value.count === 'number' && Number.isInteger(value.count) && value.count > 0 ? value.count : undefined;
+  return { type, ...(detail === undefined ? {} : { detail }), ...(count === undefined ? {} : { count }) };
+}
 
 function parseResult(value: unknown): CleanupResult | undefined {
   if (!isRecord(value)) return undefined;
@@ -68,6 +90,17 @@ export function parseChildMessage(value: unknown): Parsed {
     }
     case 'ready':
       return { ok: true, message: { devsup: 1, type: 'ready' } };
+    case 'stopping': {
+      if (!Array.isArray(value.cleanups)) return { ok: false, why: 'stopping needs cleanups[]' };
+      const cleanups = value.cleanups.slice(0, MAX_RESULTS).map(text);
+      if (cleanups.some((c) => c === undefined)) return { ok: false, why: 'stopping has a cleanup name that is not a string' };
+      return { ok: true, message: { devsup: 1, type: 'stopping', cleanups: cleanups as string[] } };
+    }
+    case 'extend': {
+      const ms = finiteMs(value.ms);
+      if (ms === undefined) return { ok: false, why: 'extend needs ms, a non-negative number' };
+      return { ok: true, message: { devsup: 1, type: 'extend', ms } };
+    }
     case 'cleanup': {
       const name = text(value.name);
       const ms = finiteMs(value.ms);
@@ -82,7 +115,10 @@ export function parseChildMessage(value: unknown): Parsed {
       if (!Array.isArray(value.results)) return { ok: false, why: 'shutdown-done needs results[]' };
       const results = value.results.slice(0, MAX_RESULTS).map(parseResult);
       if (results.some((r) => r === undefined)) return { ok: false, why: 'shutdown-done has a malformed result' };
-      return { ok: true, message: { devsup: 1, type: 'shutdown-done', results: results as CleanupResult[] } };
+      // openHandles is optional (a client may not audit); malformed entries are dropped, not fatal.
+      const open = Array.isArray(value.openHandles) ? value.openHandles.slice(0, MAX_OPEN).map(parseOpen) : [];
+      const openHandles = open.filter((o): o is OpenResource => o !== undefined);
+      return { ok: true, message: { devsup: 1, type: 'shutdown-done', results: results as CleanupResult[], openHandles } };
     }
     default:
       return { ok: false, why: `unknown message type ${JSON.stringify(value.type)}` };

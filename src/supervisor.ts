@@ -5,9 +5,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, relative } from 'node:path';
 import { normalize, type Config, type Options } from './config.js';
 import { DevsupError, didYouMean } from './errors.js';
-import { createLogger, type Logger } from './logger.js';
+import { attachEventLog } from './event-log.js';
+import { createLogger, statusLine, type Logger } from './logger.js';
 import { initialState, transition, type Effect, type Event, type Exit, type Notice, type State, type Trigger } from './machine.js';
-import { parseChildMessage, shutdownMessage, type CleanupResult } from './protocol.js';
+import { parseChildMessage, shutdownMessage, type CleanupResult, type OpenResource, type StopReason } from './protocol.js';
+import { describeCleanup, describeExit, describeTrigger, formatOpen, formatProgress, formatReaped, restartSummary, seconds } from './report.js';
 import { descendantsOf, listProcesses, reap, signalTree, type Proc, type Reaped } from './process-tree.js';
 import { ENTRY_EXTENSIONS, readEnvFile, spawnChild, type Child } from './spawn.js';
 import { startWatcher, type Watcher } from './watcher.js';
@@ -25,10 +27,16 @@ export interface TeardownReport {
   cleanups: CleanupReport[];
   /** The cleanup that was running when the process exited or was killed, if any. */
   interrupted: string | undefined;
+  /** What still kept the app alive after its cleanups (reported by devsup/child). */
+  openHandles: OpenResource[];
+  /** Descendants that outlived the app and had to be killed, with what they listened on. */
   killed: Reaped[];
 }
 
 export interface SupervisorEvents {
+  changed: [{ paths: string[] }];
+  stopRequested: [{ runId: number; reason: StopReason | 'signal' }];
+  leaked: [{ runId: number; openHandles: OpenResource[]; killed: Reaped[] }];
   started: [{ runId: number; pid: number | undefined }];
   ready: [{ runId: number; pid: number | undefined; ms: number; via: 'message' | 'timeout' }];
   restarting: [{ runId: number; trigger: Trigger }];
@@ -47,6 +55,9 @@ interface Run {
   cleanups: CleanupReport[];
   /** The cleanup running now (they run one at a time), and since when. */
   cleaning: { name: string; since: number } | undefined;
+  /** The cleanups the app announced, in the order they will run. */
+  plan: string[];
+  openHandles: OpenResource[];
   shutdownDone: boolean;
   /** Every descendant seen while the tree was intact, by pid. */
   seen: Map<number, Proc>;
@@ -57,18 +68,8 @@ interface Run {
 
 const now = () => performance.now();
 const ms = (from: number) => Math.round(now() - from);
-const seconds = (n: number) => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
-
-export function describeExit(exit: Exit): string {
-  return exit.signal ? exit.signal : `exit ${exit.code ?? '?'}`;
-}
-
-function describeTrigger(trigger: Trigger): string {
-  const [first, ...rest] = trigger.paths;
-  if (trigger.reason === 'crash') return 'restart after the crash';
-  if (first === undefined) return 'restart requested';
-  return `change in ${first}${rest.length > 0 ? ` (+${rest.length} more)` : ''}`;
-}
+// Cleanups running longer than this get a live progress line.
+const PROGRESS_AFTER_MS = 500;
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly options: Options;
@@ -79,7 +80,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #watcher: Watcher | undefined;
   #queue: Event[] = [];
   #dispatching = false;
-  #restartAt: number | undefined;
+  /** The restart under way: what triggered it, when the old child was asked to stop, and how long its teardown took. */
+  #restart: { trigger: Trigger; at: number; teardownMs: number | undefined; cleanups: CleanupResult[] } | undefined;
+  #progress: NodeJS.Timeout | undefined;
+  #closeEventLog: (() => void) | undefined;
+  /** When the escalate timer fires, for extendDeadline(). */
+  #deadlineAt = 0;
   #started: Promise<void> | undefined;
   #closing: Promise<number> | undefined;
   #resolveClosed: ((exitCode: number) => void) | undefined;
@@ -129,6 +135,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#started) return this.#started;
     this.#started = (async () => {
       this.#checkEntry();
+      this.#openEventLog();
       const waiter = this.#nextReady();
       this.#startWatcher();
       this.#dispatch({ type: 'start' });
@@ -198,6 +205,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  #openEventLog(): void {
+    if (this.options.events === undefined) return;
+    try {
+      this.#closeEventLog = attachEventLog(this, this.options.events, (error) =>
+        this.#log.warn({ err: error }, `event log: ${error.message} (no more events are written there)`),
+      );
+    } catch (error) {
+      throw new DevsupError('EVENTS_UNWRITABLE', `cannot write events to ${String(this.options.events)}: ${(error as Error).message}`, {
+        hint: 'give --events a writable file, or an open file descriptor',
+        cause: error,
+      });
+    }
+  }
+
   #startWatcher(): void {
     const watcher = startWatcher({
       root: this.options.cwd,
@@ -206,7 +227,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ext: this.options.ext,
       debounce: this.options.debounce,
       poll: this.options.poll,
-      onChange: (paths) => this.#dispatch({ type: 'changed', paths }),
+      onChange: (paths) => {
+        this.emit('changed', { paths });
+        this.#dispatch({ type: 'changed', paths });
+      },
       onSettled: () => this.#dispatch({ type: 'settled' }),
       onError: (error) => {
         const hint =
@@ -280,11 +304,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #perform(effect: Effect): void {
     switch (effect.type) {
       case 'spawn':
+        if (this.#restart && effect.trigger) this.#restart.trigger = effect.trigger; // with every change merged in
         return this.#spawn(effect.runId);
       case 'send-shutdown': {
         const run = this.#current(effect.runId);
         if (!run) return;
-        run.stopAskedAt ??= now();
+        this.#stopRequested(run, effect.reason);
         const message = shutdownMessage(effect.reason, this.options.stopTimeout, effect.changed);
         // Record the tree first: once the app exits, its orphans can no longer be found by walking from it.
         void this.#snapshot(run).then(() => {
@@ -302,7 +327,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       case 'signal': {
         const run = this.#current(effect.runId);
         if (!run) return;
-        run.stopAskedAt ??= now();
+        this.#stopRequested(run, 'signal');
         const signal = effect.signal === 'stop' ? this.options.signal : effect.signal;
         void this.#snapshot(run).then(() => {
           if (run.exit !== undefined || run.pid === undefined) return;
@@ -315,7 +340,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         clearTimeout(this.#timers.get(effect.timer));
         const event: Event =
           effect.timer === 'ready' ? { type: 'ready-timeout', runId: effect.runId } : { type: 'escalate', runId: effect.runId };
-        this.#timers.set(effect.timer, setTimeout(() => this.#dispatch(event), this.options[effect.duration]));
+        const after = typeof effect.duration === 'object' ? effect.duration.ms : this.options[effect.duration];
+        if (effect.timer === 'escalate') this.#deadlineAt = now() + after;
+        this.#timers.set(effect.timer, setTimeout(() => this.#dispatch(event), after));
         return;
       }
       case 'disarm':
@@ -325,12 +352,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       case 'reap': {
         const run = this.#current(effect.runId);
         if (!run) return;
+        this.#stopProgress();
         void (async () => {
           await run.snapshot;
           run.killed = await reap(run.seen.values());
           if (run.killed.length > 0) {
-            const list = run.killed.map((p) => `pid ${p.pid}${p.command ? ` (${p.command})` : ''}`).join(', ');
-            this.#log.warn({ runId: run.runId, killed: run.killed }, `killed ${run.killed.length} leftover process${run.killed.length > 1 ? 'es' : ''} of the old app: ${list}`);
+            const n = run.killed.length;
+            this.#log.warn({ runId: run.runId, killed: run.killed }, `killed ${n} leftover process${n > 1 ? 'es' : ''} of the old app: ${formatReaped(run.killed)}`);
           }
           this.#report(run);
           this.#dispatch({ type: 'reaped', runId: run.runId });
@@ -344,6 +372,56 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  // The first request to stop a child: remember when (teardown time counts from here), tell listeners, and start
+  // the live progress line for cleanups that take a while.
+  #stopRequested(run: Run, reason: StopReason | 'signal'): void {
+    if (run.stopAskedAt !== undefined) return;
+    run.stopAskedAt = now();
+    this.emit('stopRequested', { runId: run.runId, reason });
+    this.#stopProgress();
+    this.#progress = setTimeout(() => this.#showProgress(run), PROGRESS_AFTER_MS);
+  }
+
+  // On a terminal: one line, redrawn every 100 ms. Otherwise: a plain line now and whenever a cleanup finishes.
+  #showProgress(run: Run): void {
+    if (run.exit !== undefined || this.#run !== run) return;
+    const line = formatProgress({
+      plan: run.plan,
+      finished: run.cleanups,
+      running: this.#running(run),
+      elapsedMs: now() - (run.stopAskedAt ?? now()),
+    });
+    const status = statusLine(this.#log);
+    if (status) {
+      status(line);
+      this.#progress = setTimeout(() => this.#showProgress(run), 100);
+    } else {
+      this.#log.info({ runId: run.runId, progress: true }, line);
+      this.#progress = undefined;
+    }
+  }
+
+  #stopProgress(): void {
+    clearTimeout(this.#progress);
+    this.#progress = undefined;
+    statusLine(this.#log)?.(undefined);
+  }
+
+  // extendDeadline() in the app: the escalation moves to now + ms, never past stopAskedAt + maxStopTimeout.
+  #extend(run: Run, askedMs: number): void {
+    if (this.#state.kind !== 'stopping' || this.#state.phase !== 'graceful' || run.stopAskedAt === undefined) return;
+    const cap = run.stopAskedAt + this.options.maxStopTimeout;
+    const until = Math.min(now() + askedMs, cap);
+    if (until <= this.#deadlineAt) {
+      this.#log.info({ runId: run.runId, askedMs }, `app asked for ${askedMs} ms more to stop: refused, maxStopTimeout (${this.options.maxStopTimeout} ms) reached`);
+      return;
+    }
+    const granted = Math.round(until - now());
+    const capped = granted < askedMs ? ` (capped by maxStopTimeout, ${this.options.maxStopTimeout} ms)` : '';
+    this.#log.info({ runId: run.runId, askedMs, granted }, `app asked for ${askedMs} ms more to stop: granted ${granted} ms${capped}`);
+    this.#dispatch({ type: 'extend', runId: run.runId, ms: granted });
+  }
+
   #spawn(runId: number): void {
     const child = spawnChild(this.options, this.#envFromFile());
     const run: Run = {
@@ -354,6 +432,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       stopAskedAt: undefined,
       cleanups: [],
       cleaning: undefined,
+      plan: [],
+      openHandles: [],
       shutdownDone: false,
       seen: new Map(),
       snapshot: Promise.resolve(),
@@ -420,6 +500,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         return this.#dispatch({ type: 'hello', runId: run.runId });
       case 'ready':
         return this.#dispatch({ type: 'ready', runId: run.runId });
+      case 'stopping':
+        run.plan = message.cleanups;
+        return;
+      case 'extend':
+        return this.#extend(run, message.ms);
       case 'cleanup': {
         const { name, status, ms: took, error } = message;
         if (status === 'started') {
@@ -432,12 +517,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (status === 'failed') this.#log.warn({ runId: run.runId, cleanup: report }, `cleanup "${name}" failed after ${took} ms: ${error ?? 'unknown error'}`);
         if (status === 'timed-out') this.#log.warn({ runId: run.runId, cleanup: report }, `cleanup "${name}" timed out after ${took} ms; the next ones still run`);
         this.emit('cleanup', { runId: run.runId, ...report });
+        // Without a terminal to redraw, progress is a plain line at each cleanup once the teardown is slow.
+        if (this.#progress === undefined && run.stopAskedAt !== undefined && now() - run.stopAskedAt >= PROGRESS_AFTER_MS) {
+          this.#showProgress(run);
+        }
         return;
       }
       case 'shutdown-done': {
         run.shutdownDone = true;
-        const summary = message.results.map(describeResult).join(', ');
+        run.openHandles = message.openHandles;
+        const summary = message.results.map(describeCleanup).join(', ');
         this.#log.info({ runId: run.runId, cleanups: message.results }, message.results.length > 0 ? `cleanups: ${summary}` : 'no cleanups registered');
+        if (message.openHandles.length > 0) {
+          this.#log.warn({ runId: run.runId, openHandles: message.openHandles }, `teardown left open: ${formatOpen(message.openHandles)} — is a cleanup missing?`);
+        }
         return;
       }
     }
@@ -452,7 +545,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const run = notice.runId === null ? undefined : this.#current(notice.runId);
     switch (notice.type) {
       case 'restarting': {
-        this.#restartAt = now();
+        this.#restart = { trigger: notice.trigger, at: now(), teardownMs: undefined, cleanups: [] };
         if (this.options.clearScreen && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[3J\x1b[H');
         const what = describeTrigger(notice.trigger);
         this.#log.info({ runId: notice.runId, trigger: notice.trigger }, notice.from === 'waiting' ? `${what} → starting` : `${what} → restarting`);
@@ -465,10 +558,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       case 'ready': {
         if (!run) return;
         const took = ms(run.spawnedAt);
-        const restart = this.#restartAt === undefined ? '' : ` (restart ${seconds(now() - this.#restartAt)})`;
-        if (notice.via === 'message') this.#log.info({ runId: run.runId, ms: took }, `ready in ${took} ms${restart}`);
-        else this.#log.debug({ runId: run.runId, ms: took }, `no ready() within ${this.options.readyTimeout} ms: counting the start as ready`);
-        this.#restartAt = undefined;
+        const restart = this.#restart;
+        if (restart) {
+          // One line per restart: what triggered it, how long the old app took to go, how long the new one to come.
+          const line = restartSummary({
+            number: run.runId - 1,
+            trigger: restart.trigger,
+            teardownMs: restart.teardownMs,
+            readyMs: notice.via === 'message' ? took : undefined,
+            cleanups: this.options.logLevel === 'debug' ? restart.cleanups : undefined,
+          });
+          this.#log.info({ runId: run.runId, ms: took, teardownMs: restart.teardownMs, totalMs: ms(restart.at) }, line);
+        } else if (notice.via === 'message') {
+          this.#log.info({ runId: run.runId, ms: took }, `ready in ${took} ms`);
+        } else {
+          this.#log.debug({ runId: run.runId, ms: took }, `no ready() within ${this.options.readyTimeout} ms: counting the start as ready`);
+        }
+        this.#restart = undefined;
         this.#crashes = 0;
         // What the app started by now is its tree: record it, in case the app later dies without stopping it.
         void this.#snapshot(run);
@@ -525,8 +631,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       teardownMs: run.stopAskedAt === undefined ? undefined : ms(run.stopAskedAt),
       cleanups: run.cleanups,
       interrupted: run.cleaning?.name,
+      openHandles: run.openHandles,
       killed: run.killed,
     };
+    if (this.#restart && report.asked) {
+      this.#restart.teardownMs = report.teardownMs;
+      this.#restart.cleanups = run.cleanups;
+    }
+    if (report.openHandles.length > 0 || report.killed.length > 0) {
+      this.emit('leaked', { runId: run.runId, openHandles: report.openHandles, killed: report.killed });
+    }
     this.emit('exited', report);
     if (!report.asked && exit.code !== 0) this.emit('crashed', report);
   }
@@ -558,17 +672,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#settleReady(new DevsupError('CLOSED', 'the supervisor was closed', { exitCode }));
+    this.#stopProgress();
     void (this.#watcher?.close() ?? Promise.resolve()).then(() => {
       this.emit('closed', { exitCode });
+      this.#closeEventLog?.();
       this.#resolveClosed?.(exitCode);
     });
   }
 }
 
-function describeResult(result: CleanupResult): string {
-  if (result.status === 'done') return `${result.name} ${result.ms} ms`;
-  return `${result.name} ${result.status} after ${result.ms} ms`;
-}
 
 export interface CreateOptions {
   /** Where devsup logs; by default pino writing human lines (or JSON, per logFormat) to stderr. */

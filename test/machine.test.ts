@@ -15,8 +15,8 @@ const stopping = (over: Partial<Extract<State, { kind: 'stopping' }>> = {}): Sta
 });
 const waiting: State = { kind: 'waiting', runId: 2, exit: crash };
 
-const spawn3: Effect[] = [
-  { type: 'spawn', runId: 3 },
+const spawn3 = (trigger: Trigger): Effect[] => [
+  { type: 'spawn', runId: 3, trigger },
   { type: 'arm', runId: 3, timer: 'ready', duration: 'readyTimeout' },
 ];
 
@@ -25,7 +25,7 @@ type Row = [name: string, from: State, event: Event, to: State, effects: Effect[
 const rows: Row[] = [
   ['idle: start spawns run 1', { kind: 'idle' }, { type: 'start' },
     { kind: 'starting', runId: 1, sdk: false, pending: null },
-    [{ type: 'spawn', runId: 1 }, { type: 'arm', runId: 1, timer: 'ready', duration: 'readyTimeout' }]],
+    [{ type: 'spawn', runId: 1, trigger: null }, { type: 'arm', runId: 1, timer: 'ready', duration: 'readyTimeout' }]],
   ['idle: a change before start is nothing', { kind: 'idle' }, { type: 'changed', paths: ['a.ts'] }, { kind: 'idle' }, []],
   ['starting: hello marks the child as speaking the protocol, and the ready timeout counts from it', starting(null, false),
     { type: 'hello', runId: 2 }, starting(null, true), [{ type: 'arm', runId: 2, timer: 'ready', duration: 'readyTimeout' }]],
@@ -99,7 +99,7 @@ const rows: Row[] = [
       { type: 'reap', runId: 2 },
     ]],
   ['stopping: reaped, changes settled → the next child', stopping({ phase: 'reaping', exit: exit0, trigger: settled('a.ts') }),
-    { type: 'reaped', runId: 2 }, { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3],
+    { type: 'reaped', runId: 2 }, { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3(settled('a.ts'))],
   ['stopping: reaped while files still change → settling, nothing spawned', stopping({ phase: 'reaping', exit: exit0 }),
     { type: 'reaped', runId: 2 }, { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, []],
   ['stopping: the quiet period passes → the trigger is settled', stopping(), { type: 'settled' },
@@ -109,9 +109,9 @@ const rows: Row[] = [
   ['settling: more changes merge', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'changed', paths: ['b.ts'] },
     { kind: 'settling', runId: 2, trigger: change('a.ts', 'b.ts'), exit: exit0 }, []],
   ['settling: settled → the next child', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'settled' },
-    { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3],
+    { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3(settled('a.ts'))],
   ['settling: rs starts now', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'restart' },
-    { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3],
+    { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3({ reason: 'manual', paths: ['a.ts'], settled: true })],
   ['settling: close ends with the last exit code', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: crash }, { type: 'close' },
     { kind: 'closed', exitCode: 1 }, [{ type: 'notify', notice: { type: 'closing', runId: null } }, { type: 'finish', exitCode: 1 }]],
   ['starting: settled marks the pending change settled', starting(change('a.ts')), { type: 'settled' }, starting(settled('a.ts')), []],
@@ -138,7 +138,7 @@ const rows: Row[] = [
     [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'waiting' } }]],
   ['waiting: rs starts the next child now', waiting, { type: 'restart' },
     { kind: 'starting', runId: 3, sdk: false, pending: null },
-    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'waiting' } }, ...spawn3]],
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'waiting' } }, ...spawn3(manual)]],
   ['running: close asks with reason "exit"', running(), { type: 'close' }, stopping({ next: 'close', trigger: null }),
     [
       { type: 'notify', notice: { type: 'closing', runId: 2 } },
@@ -164,6 +164,10 @@ const rows: Row[] = [
   ['an exit of an older child is ignored', starting(), { type: 'exited', runId: 1, exit: crash }, starting(), []],
   ['a late ready() after the timeout is still reported', running(), { type: 'ready', runId: 2 }, running(),
     [{ type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } }]],
+  ['stopping: the app asks for more time → the deadline is re-armed', stopping(), { type: 'extend', runId: 2, ms: 3000 }, stopping(),
+    [{ type: 'arm', runId: 2, timer: 'escalate', duration: { ms: 3000 } }]],
+  ['once signalled, asking for more time changes nothing', stopping({ phase: 'terminating' }), { type: 'extend', runId: 2, ms: 3000 },
+    stopping({ phase: 'terminating' }), []],
   ['closed stays closed', { kind: 'closed', exitCode: 0 }, { type: 'changed', paths: ['a.ts'] }, { kind: 'closed', exitCode: 0 }, []],
 ];
 

@@ -11,7 +11,12 @@ describe('parseChildMessage', () => {
     ['cleanup failed with its error', { devsup: 1, type: 'cleanup', name: 'db', status: 'failed', ms: 3, error: 'Error: x' },
       { devsup: 1, type: 'cleanup', name: 'db', status: 'failed', ms: 3, error: 'Error: x' }],
     ['shutdown-done', { devsup: 1, type: 'shutdown-done', results: [{ name: 'db', status: 'done', ms: 5 }] },
-      { devsup: 1, type: 'shutdown-done', results: [{ name: 'db', status: 'done', ms: 5 }] }],
+      { devsup: 1, type: 'shutdown-done', results: [{ name: 'db', status: 'done', ms: 5 }], openHandles: [] }],
+    ['shutdown-done with open handles (malformed ones dropped)',
+      { devsup: 1, type: 'shutdown-done', results: [], openHandles: [{ type: 'TCP server', detail: '127.0.0.1:3000' }, { type: 'timer', count: 2 }, { nope: 1 }] },
+      { devsup: 1, type: 'shutdown-done', results: [], openHandles: [{ type: 'TCP server', detail: '127.0.0.1:3000' }, { type: 'timer', count: 2 }] }],
+    ['stopping with its plan', { devsup: 1, type: 'stopping', cleanups: ['http server', 'db'] }, { devsup: 1, type: 'stopping', cleanups: ['http server', 'db'] }],
+    ['extend', { devsup: 1, type: 'extend', ms: 3000 }, { devsup: 1, type: 'extend', ms: 3000 }],
   ])('accepts %s', (_name, input, output) => {
     expect(parseChildMessage(input)).toEqual({ ok: true, message: output });
   });
@@ -27,6 +32,8 @@ describe('parseChildMessage', () => {
     ['a cleanup with a bad status', { devsup: 1, type: 'cleanup', name: 'a', status: 'meh', ms: 1 }, 'cleanup message needs name, status and ms'],
     ['a cleanup with negative ms', { devsup: 1, type: 'cleanup', name: 'a', status: 'done', ms: -1 }, 'cleanup message needs name, status and ms'],
     ['shutdown-done without results', { devsup: 1, type: 'shutdown-done' }, 'shutdown-done needs results[]'],
+    ['stopping without a plan', { devsup: 1, type: 'stopping' }, 'stopping needs cleanups[]'],
+    ['extend without ms', { devsup: 1, type: 'extend', ms: 'later' }, 'extend needs ms, a non-negative number'],
     ['shutdown-done with a malformed result', { devsup: 1, type: 'shutdown-done', results: [{ name: 1 }] }, 'shutdown-done has a malformed result'],
   ])('rejects %s', (_name, input, why) => {
     expect(parseChildMessage(input)).toEqual({ ok: false, why });

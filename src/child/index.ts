@@ -2,7 +2,7 @@
 // importing it costs about 2 ms; built as ESM and as CommonJS, both sharing one registry (see below). Under devsup it
 // speaks the IPC protocol (docs/PROTOCOL.md); without devsup (production) SIGTERM and SIGINT run the same cleanups.
 import { AsyncResource } from 'node:async_hooks';
-import type { ChildMessage, CleanupResult } from '../protocol.js';
+import type { ChildMessage, CleanupResult, OpenResource } from '../protocol.js';
 
 export type CleanupFn = () => void | Promise<void>;
 export type Cleanup = CleanupFn | AsyncDisposable | Disposable;
@@ -109,6 +109,20 @@ export function ready(): void {
   send({ devsup: 1, type: 'ready' });
 }
 
+/**
+ * Asks devsup for `ms` more milliseconds to finish shutting down, counted from now (like systemd's
+ * EXTEND_TIMEOUT_USEC): for a migration or a long request that must finish. devsup grants it up to its
+ * maxStopTimeout. Returns false when there is nothing to ask (no shutdown under way, or no supervisor).
+ */
+export function extendDeadline(ms: number): boolean {
+  if (!(typeof ms === 'number' && ms >= 0 && Number.isFinite(ms))) {
+    throw new TypeError(`extendDeadline(ms): ms must be a non-negative number, got ${String(ms)}`);
+  }
+  if (!registry.done || !registry.supervised || !process.connected) return false;
+  send({ devsup: 1, type: 'extend', ms: Math.round(ms) });
+  return true;
+}
+
 /** True once a shutdown has begun (from devsup, a signal, or the supervisor going away). */
 export function isShuttingDown(): boolean {
   return registry.done !== undefined;
@@ -126,11 +140,13 @@ async function shutdown(trigger: Trigger): Promise<never> {
     // Nobody will escalate for us: bound the teardown ourselves.
     setTimeout(() => process.exit(1), registry.stopTimeoutMs).unref();
   }
+  send({ devsup: 1, type: 'stopping', cleanups: registry.entries.map((e) => e.name).reverse() });
   const results = await runCleanups();
   const failed = results.some((r) => r.status !== 'done');
   clearInterval(keepAlive);
+  const openHandles = registry.supervised ? audit() : [];
   return new Promise<never>(() => {
-    send({ devsup: 1, type: 'shutdown-done', results }, () => process.exit(failed ? 1 : 0));
+    send({ devsup: 1, type: 'shutdown-done', results, openHandles }, () => process.exit(failed ? 1 : 0));
   });
 }
 
@@ -169,6 +185,67 @@ async function runOne(entry: Entry): Promise<CleanupResult> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+// What still keeps the process alive once every cleanup ran: a cleanup is probably missing for it. Servers, sockets
+// and child processes by address or pid; other resources (timers, …) by kind and count. stdio and our own IPC
+// channel are left out (the channel is unref'd, so it is not counted).
+interface Handle {
+  address?: () => unknown;
+  listen?: unknown;
+  remoteAddress?: string;
+  remotePort?: number;
+  localAddress?: string;
+  localPort?: number;
+  pid?: number;
+  spawnargs?: string[];
+  _handle?: { fd?: number; constructor?: { name?: string } } | null;
+}
+// The resource kinds (getActiveResourcesInfo) that the handles we name individually stand for.
+const WRAP_OF: Record<string, string> = { Pipe: 'PipeWrap', TTY: 'TTYWrap', TCP: 'TCPSocketWrap' };
+const KIND_NAMES: Record<string, string> = { Timeout: 'timer', Immediate: 'immediate', FSReqCallback: 'file operation', FSReqPromise: 'file operation' };
+
+function audit(): OpenResource[] {
+  const found: OpenResource[] = [];
+  const accounted: string[] = [];
+  const handles = (process as unknown as { _getActiveHandles?: () => Handle[] })._getActiveHandles?.() ?? [];
+  for (const handle of handles) {
+    // stdio (fd 0-2) is not a leak; compared by fd, since touching process.stdin would open it.
+    const fd = handle._handle?.fd;
+    if (typeof fd === 'number' && fd >= 0 && fd <= 2) {
+      accounted.push(WRAP_OF[handle._handle?.constructor?.name ?? ''] ?? '');
+    } else if (typeof handle.address === 'function' && handle.listen !== undefined) {
+      accounted.push(handle._handle?.constructor?.name === 'Pipe' ? 'PipeServerWrap' : 'TCPServerWrap');
+      found.push({ type: 'TCP server', detail: formatAddress(handle.address()) });
+    } else if (handle.remoteAddress !== undefined) {
+      accounted.push('TCPSocketWrap');
+      found.push({ type: 'socket', detail: `${handle.localAddress}:${handle.localPort} → ${handle.remoteAddress}:${handle.remotePort}` });
+    } else if (typeof handle.pid === 'number' && Array.isArray(handle.spawnargs)) {
+      accounted.push('ProcessWrap');
+      found.push({ type: 'child process', detail: `pid ${handle.pid} (${handle.spawnargs.join(' ')})` });
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) {
+    const at = accounted.indexOf(kind);
+    if (at !== -1) {
+      accounted.splice(at, 1);
+      continue;
+    }
+    const name = KIND_NAMES[kind] ?? kind;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  for (const [type, count] of counts) found.push({ type, count });
+  return found;
+}
+
+function formatAddress(address: unknown): string | undefined {
+  if (typeof address === 'string') return address;
+  if (address && typeof address === 'object' && 'port' in address) {
+    const { address: host, port, family } = address as { address: string; port: number; family: string };
+    return family === 'IPv6' ? `[${host}]:${port}` : `${host}:${port}`;
+  }
+  return undefined;
 }
 
 function describe(error: unknown): string {

@@ -1,0 +1,34 @@
+// --events <file|fd>: every lifecycle event as one JSON line, for editors, CI and scripts. Schema: docs/EVENTS.md.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Supervisor } from './supervisor.js';
+
+export const EVENT_LOG_VERSION = 1;
+
+/** Starts writing `supervisor`'s events to `target` (a path, or an open file descriptor). Returns the closer. */
+export function attachEventLog(supervisor: Supervisor, target: string | number, onError: (error: Error) => void): () => void {
+  const fd = typeof target === 'number' ? target : openSync(target, 'w');
+  let broken = false;
+  // Synchronous writes: lines keep their order and none is lost when devsup exits right after.
+  const write = (type: string, fields: Record<string, unknown>) => {
+    if (broken) return;
+    const line = { v: EVENT_LOG_VERSION, t: Math.round(performance.now() * 10) / 10, type, ...fields };
+    try {
+      writeSync(fd, `${JSON.stringify(line)}\n`);
+    } catch (error) {
+      broken = true;
+      onError(error as Error);
+    }
+  };
+  supervisor.on('changed', ({ paths }) => write('change', { paths }));
+  supervisor.on('stopRequested', ({ runId, reason }) => write('stop-requested', { runId, reason }));
+  supervisor.on('cleanup', ({ runId, name, status, ms, error }) => write('cleanup', { runId, name, outcome: status, ms, ...(error ? { error } : {}) }));
+  supervisor.on('leaked', ({ runId, openHandles, killed }) => write('leak', { runId, resources: openHandles, killed }));
+  supervisor.on('exited', ({ runId, exit, asked, teardownMs }) => write('exit', { runId, code: exit.code, signal: exit.signal, asked, ms: teardownMs ?? null }));
+  supervisor.on('crashed', ({ runId, exit }) => write('crash', { runId, code: exit.code, signal: exit.signal }));
+  supervisor.on('started', ({ runId, pid }) => write('spawn', { runId, pid: pid ?? null }));
+  supervisor.on('ready', ({ runId, ms, via }) => write('ready', { runId, ms, via }));
+  supervisor.on('closed', ({ exitCode }) => write('close', { exitCode }));
+  return () => {
+    if (typeof target !== 'number') closeSync(fd);
+  };
+}
