@@ -78,6 +78,9 @@ const BIG_START_TIMEOUT_MS = 120_000; // launch → first answer (10k / 100k fil
 const EDIT_TIMEOUT_MS = 10_000; // edit → new version answers
 const IDLE_SETTLE_MS = 3_000; // after the first answer, before RSS
 const IDLE_CPU_MS = 5_000; // the idle window whose CPU time is measured
+const QUIET_SAMPLE_MS = 250; // idle starts once the tool's processes used < 5% of a core over QUIET_WINDOW_MS
+const QUIET_WINDOW_MS = 500;
+const QUIET_TIMEOUT_MS = 120_000;
 const BURST_SPACING_MS = 2; // 50 writes, one every 2 ms: the burst lasts ~100 ms
 const BURST_TAIL_MS = 1_000; // after the final version answers: watch for further (needless) restarts
 const RUN_DEADLINE_MS = (opts.large ? 60 : 30) * 60_000; // the whole run, whatever happens
@@ -421,12 +424,35 @@ async function idleSession(big, toolId, lang, round) {
     body: async ({ handle, port, first, events, over, check }) => {
       const got = await first((b) => b === v0);
       const firstAnswerMs = got.t - handle.spawnedAt;
+      // Idle means the initial scan is over: wait until the tool's processes used < 5% of a core over the last
+      // 500 ms (sampled every 250 ms); RSS is taken IDLE_SETTLE_MS after the first answer, or then if later.
+      const toolNow = () => toolProcesses(handle.pid, appProcesses(events()).map((p) => p.pid));
+      const total = (snap) => [...snap.values()].reduce((a, b) => a + b, 0);
+      const samples = [];
+      let quietAt = null;
+      const quietDeadline = wall() + QUIET_TIMEOUT_MS;
+      while (wall() < quietDeadline && !over()) {
+        const procsNow = toolNow();
+        const snap = cpuSnapshot(procsNow);
+        const t = wall();
+        samples.push({ t, snap });
+        const back = samples.find((x) => x.t >= t - QUIET_WINDOW_MS - 10);
+        if (back && back !== samples.at(-1) && t - back.t >= QUIET_WINDOW_MS - 10) {
+          let used = 0;
+          for (const [key, ms] of snap) used += ms - (back.snap.get(key) ?? 0);
+          if (used < 0.05 * (t - back.t)) {
+            quietAt = t;
+            break;
+          }
+        }
+        await sleep(QUIET_SAMPLE_MS);
+      }
+      check();
       await sleep(got.t + IDLE_SETTLE_MS - wall());
-      const appPids = appProcesses(events()).map((p) => p.pid);
-      const procs = toolProcesses(handle.pid, appPids);
+      const procs = toolNow();
       const rss = procs.reduce((n, p) => n + rssOf(p.pid), 0);
       const cpu0 = cpuSnapshot(procs);
-      const cpuToNow = [...cpu0.values()].reduce((a, b) => a + b, 0);
+      const cpuToNow = total(cpu0);
       await sleep(IDLE_CPU_MS);
       const procs1 = toolProcesses(handle.pid, appProcesses(events()).map((p) => p.pid));
       const cpu1 = cpuSnapshot(procs1);
@@ -441,6 +467,7 @@ async function idleSession(big, toolId, lang, round) {
       const ans = await waitForAnswer(port, (b) => b === version, { timeoutMs: EDIT_TIMEOUT_MS, shouldStop: over });
       return {
         firstAnswerMs,
+        quietMs: quietAt === null ? null : quietAt - handle.spawnedAt,
         rssMB: rss / 2 ** 20,
         rssEndMB: rssEnd / 2 ** 20,
         toolProcesses: procs.map((p) => ({ pid: p.pid, comm: p.comm })),
@@ -621,7 +648,7 @@ function report(results) {
 
   const idle = results.idle;
   if (idle.length > 0) {
-    out.push(`## Idle cost on a big project (tool processes only, not the app; RSS ${IDLE_SETTLE_MS / 1000} s after the first answer, CPU over the next ${IDLE_CPU_MS / 1000} s)`);
+    out.push(`## Idle cost on a big project (tool processes only, not the app; RSS ${IDLE_SETTLE_MS / 1000} s after the first answer, or once the scan is over, CPU over the next ${IDLE_CPU_MS / 1000} s)`);
     out.push('');
     const rows = [];
     for (const [files, here] of groupBy(idle, (r) => r.files)) {
@@ -636,6 +663,7 @@ function report(results) {
           const cpu = med(t, 'idleCpuMs');
           const boot = med(t, 'cpuStartupMs');
           const rs = med(t, 'restartMs');
+          const quiet = med(t, 'quietMs');
           const d = (k) => med('devsup', k).median;
           const r = (k, s) => (t === 'devsup' ? '' : ratio(d(k), s.median));
           rows.push([
@@ -644,6 +672,7 @@ function report(results) {
             label(t),
             `${fmt(fa.median)} (${fmt(fa.min)}–${fmt(fa.max)})`,
             r('firstAnswerMs', fa),
+            fmt(quiet.median),
             `${fmt(rss.median, 1)} (${fmt(rss.min, 1)}–${fmt(rss.max, 1)})`,
             r('rssMB', rss),
             `${fmt(cpu.median)} (${fmt(cpu.min)}–${fmt(cpu.max)})`,
@@ -654,9 +683,9 @@ function report(results) {
         }
       }
     }
-    out.push(table(['files', 'entry', 'tool', 'launch → first answer ms', 'devsup ÷ peer', 'RSS MB', 'devsup ÷ peer', 'CPU ms in 5 s idle', 'CPU ms until idle', 'restart ms after idle', 'n'], rows));
+    out.push(table(['files', 'entry', 'tool', 'launch → first answer ms', 'devsup ÷ peer', 'launch → CPU quiet ms', 'RSS MB', 'devsup ÷ peer', 'CPU ms in 5 s idle', 'CPU ms until idle', 'restart ms after idle', 'n'], rows));
     out.push('');
-    out.push('CPU ms until idle: CPU time of the tool\'s processes from launch to the RSS sample (startup, initial scan). The tool\'s processes: ' + [...groupBy(idle.filter((r) => r.toolProcesses), (r) => r.tool)].map(([t, rs]) => `${label(t)}: ${rs[0].toolProcesses.map((p) => p.comm).join(' + ')}`).join('; ') + '.');
+    out.push('CPU quiet: the initial scan is over (the tool\'s processes used < 5% of a core over 500 ms; 250 ms resolution); the RSS sample is taken 3 s after the first answer or then, if later, and the idle CPU window follows it. CPU ms until idle: CPU time of the tool\'s processes from launch to the RSS sample (startup, initial scan). Restart ms after idle: one edit of the version file after the idle window. The tool\'s processes: ' + [...groupBy(idle.filter((r) => r.toolProcesses), (r) => r.tool)].map(([t, rs]) => `${label(t)}: ${rs[0].toolProcesses.map((p) => p.comm).join(' + ')}`).join('; ') + '.');
     out.push('');
   }
 
