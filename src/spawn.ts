@@ -1,10 +1,11 @@
 // Starts one child: node (with tsx's loader for TypeScript entries) on the entry, or any command given with `exec`;
 // the app's stdio passed through untouched, and an IPC channel for the protocol.
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, relative } from 'node:path';
 import { parseEnv } from 'node:util';
 import { execa } from 'execa';
 import type { Options } from './config.js';
+import { DevsupError, didYouMean } from './errors.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 export const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx'];
@@ -12,6 +13,49 @@ export const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '
 // Resolved from devsup itself, so that an app need not install tsx to run its TypeScript entry.
 let tsxLoader: string | undefined;
 const tsxLoaderUrl = () => (tsxLoader ??= import.meta.resolve('tsx'));
+
+/** Throws the one-line error a person needs when there is nothing that can be run. */
+export function checkRunnable(options: Options): void {
+  const { entry, cwd } = options;
+  if (options.envFile && !existsSync(options.envFile)) {
+    throw new DevsupError('ENV_FILE_NOT_FOUND', `env file not found: ${relative(cwd, options.envFile)}`, {
+      hint: 'check envFile / --dotenv',
+    });
+  }
+  // With `exec`, the command is the app; an entry, if given, is just its first argument.
+  if (options.exec && !entry) return;
+  if (!entry) {
+    throw new DevsupError('ENTRY_MISSING', 'no entry to run', {
+      hint: 'devsup run src/server.ts, or set entry in supervisor.config.ts',
+    });
+  }
+  const shown = relative(cwd, entry) || entry;
+  if (!existsSync(entry)) {
+    const dir = dirname(entry);
+    const near = existsSync(dir) ? didYouMean(basename(entry), readdirSync(dir)) : undefined;
+    throw new DevsupError('ENTRY_NOT_FOUND', `entry not found: ${shown}`, {
+      hint: near ? `did you mean ${relative(cwd, `${dir}/${near}`)}?` : 'check the path',
+    });
+  }
+  if (options.exec) return;
+  if (statSync(entry).isDirectory()) {
+    throw new DevsupError('ENTRY_IS_DIRECTORY', `entry is a directory: ${shown}`, {
+      hint: 'name the file that starts the app, e.g. src/server.ts',
+    });
+  }
+  if (!ENTRY_EXTENSIONS.includes(extname(entry))) {
+    throw new DevsupError('ENTRY_UNSUPPORTED', `cannot run ${shown}: not a JavaScript or TypeScript file`, {
+      hint: `entries end in ${ENTRY_EXTENSIONS.join(', ')}`,
+    });
+  }
+}
+
+/** How the app is named in the log: its entry relative to the project, or the command. */
+export function describeApp(options: Options): string {
+  const entry = options.entry === undefined ? undefined : relative(options.cwd, options.entry);
+  if (!options.exec) return entry ?? '?';
+  return [...options.exec, ...(entry === undefined ? [] : [entry])].join(' ');
+}
 
 /** The program and arguments that run the app. */
 export function commandLine(options: Options): { file: string; args: string[] } {

@@ -1,37 +1,22 @@
 // The I/O shell around the state machine: performs its effects (spawn, send, signal, timers, reap, log) and feeds
 // what happens (messages, exits, timers, file changes) back in as events. No process.exit, no signal handlers.
 import { EventEmitter } from 'node:events';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, extname, relative } from 'node:path';
+import { relative } from 'node:path';
+import { ChildRun, type TeardownReport } from './child-run.js';
 import { normalize, type Config, type Options } from './config.js';
-import { DevsupError, didYouMean } from './errors.js';
+import { DevsupError } from './errors.js';
 import { attachEventLog } from './event-log.js';
+import { installHooks } from './hooks.js';
 import { createLogger, statusLine, type Logger } from './logger.js';
 import { initialState, transition, type Effect, type Event, type Exit, type Notice, type State, type Trigger } from './machine.js';
-import { parseChildMessage, shutdownMessage, type CleanupResult, type OpenResource, type StopReason } from './protocol.js';
+import { shutdownMessage, type ChildMessage, type CleanupResult, type OpenResource, type StopReason } from './protocol.js';
+import type { Reaped } from './process-tree.js';
 import { describeCleanup, describeExit, describeTrigger, formatOpen, formatProgress, formatReaped, restartSummary, seconds } from './report.js';
-import { descendantsOf, listProcesses, reap, signalTree, type Proc, type Reaped } from './process-tree.js';
-import { ENTRY_EXTENSIONS, readEnvFile, spawnChild, type Child } from './spawn.js';
+import { checkRunnable, describeApp, readEnvFile } from './spawn.js';
 import { startWatcher, type Watcher } from './watcher.js';
 
+export type { TeardownReport };
 export type CleanupReport = CleanupResult;
-
-/** What one child's teardown did: which cleanups ran and how long, what was still running, what had to be killed. */
-export interface TeardownReport {
-  runId: number;
-  exit: Exit;
-  /** Whether devsup asked it to stop (restart, close), or it ended on its own. */
-  asked: boolean;
-  /** From the first request to stop until the process exited; undefined when it ended unasked. */
-  teardownMs: number | undefined;
-  cleanups: CleanupReport[];
-  /** The cleanup that was running when the process exited or was killed, if any. */
-  interrupted: string | undefined;
-  /** What still kept the app alive after its cleanups (reported by devsup/child). */
-  openHandles: OpenResource[];
-  /** Descendants that outlived the app and had to be killed, with what they listened on. */
-  killed: Reaped[];
-}
 
 export interface SupervisorEvents {
   changed: [{ paths: string[] }];
@@ -46,26 +31,6 @@ export interface SupervisorEvents {
   closed: [{ exitCode: number }];
 }
 
-interface Run {
-  runId: number;
-  child: Child;
-  pid: number | undefined;
-  spawnedAt: number;
-  stopAskedAt: number | undefined;
-  cleanups: CleanupReport[];
-  /** The cleanup running now (they run one at a time), and since when. */
-  cleaning: { name: string; since: number } | undefined;
-  /** The cleanups the app announced, in the order they will run. */
-  plan: string[];
-  openHandles: OpenResource[];
-  shutdownDone: boolean;
-  /** Every descendant seen while the tree was intact, by pid. */
-  seen: Map<number, Proc>;
-  snapshot: Promise<void>;
-  exit: Exit | undefined;
-  killed: Reaped[];
-}
-
 const now = () => performance.now();
 const ms = (from: number) => Math.round(now() - from);
 // Cleanups running longer than this get a live progress line.
@@ -75,21 +40,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly options: Options;
   readonly #log: Logger;
   #state: State = initialState;
-  #run: Run | undefined;
-  #timers = new Map<string, NodeJS.Timeout>();
-  #watcher: Watcher | undefined;
+  #run: ChildRun | undefined;
   #queue: Event[] = [];
   #dispatching = false;
-  /** The restart under way: what triggered it, when the old child was asked to stop, and how long its teardown took. */
-  #restart: { trigger: Trigger; at: number; teardownMs: number | undefined; cleanups: CleanupResult[] } | undefined;
-  #progress: NodeJS.Timeout | undefined;
-  #closeEventLog: (() => void) | undefined;
+  #timers = new Map<string, NodeJS.Timeout>();
   /** When the escalate timer fires, for extendDeadline(). */
   #deadlineAt = 0;
+  #watcher: Watcher | undefined;
+  #closeEventLog: (() => void) | undefined;
   #started: Promise<void> | undefined;
   #closing: Promise<number> | undefined;
   #resolveClosed: ((exitCode: number) => void) | undefined;
   #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** The restart under way: its trigger, when it began, and what the old child's teardown took. */
+  #restart: { trigger: Trigger; at: number; teardownMs: number | undefined; cleanups: CleanupResult[] } | undefined;
+  #progress: NodeJS.Timeout | undefined;
   /** Crashes in a row (reset when a child gets ready), for onCrash: 'restart' backoff. */
   #crashes = 0;
   #crashTimer: NodeJS.Timeout | undefined;
@@ -98,27 +63,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     super();
     this.options = options;
     this.#log = logger;
-    this.#installHooks(options.hooks);
-  }
-
-  // Hooks run in the supervisor; one that throws or rejects is reported, never allowed to stop devsup.
-  #installHooks(hooks: Options['hooks']): void {
-    const call = (name: string, hook: ((event: never) => unknown) | undefined, event: unknown) => {
-      if (!hook) return;
-      const failed = (error: unknown) =>
-        this.#log.warn({ err: error, hook: name }, `hook ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
-      try {
-        const result = hook(event as never) as { then?: unknown } | undefined;
-        if (result && typeof result.then === 'function') (result as Promise<unknown>).then(undefined, failed);
-      } catch (error) {
-        failed(error);
-      }
-    };
-    this.on('started', (e) => call('start', hooks.start, e));
-    this.on('ready', (e) => call('ready', hooks.ready, e));
-    this.on('restarting', (e) => call('restart', hooks.restart, e));
-    this.on('crashed', (e) => call('crash', hooks.crash, e));
-    this.on('exited', (e) => call('exit', hooks.exit, e));
+    installHooks(this, options.hooks, logger);
   }
 
   get state(): State {
@@ -127,14 +72,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** The current child's pid, if one is running. */
   get pid(): number | undefined {
-    return this.#run?.exit === undefined ? this.#run?.pid : undefined;
+    return this.#run?.alive ? this.#run.pid : undefined;
   }
 
   /** Starts the app and the watcher. Resolves when the first child is ready; rejects if it cannot start. */
   start(): Promise<void> {
-    if (this.#started) return this.#started;
-    this.#started = (async () => {
-      this.#checkEntry();
+    this.#started ??= (async () => {
+      checkRunnable(this.options);
       this.#openEventLog();
       const waiter = this.#nextReady();
       this.#startWatcher();
@@ -156,53 +100,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Idempotent; `{ force: true }` skips what is left of the teardown and SIGKILLs the app's process tree.
    */
   close(options: { force?: boolean } = {}): Promise<number> {
-    if (this.#closing) {
-      if (options.force) this.#dispatch({ type: 'close' });
-      return this.#closing;
+    if (!this.#closing) {
+      this.#closing = new Promise<number>((resolve) => (this.#resolveClosed = resolve));
+      this.#dispatch({ type: 'close' });
     }
-    this.#closing = new Promise<number>((resolve) => (this.#resolveClosed = resolve));
-    this.#dispatch({ type: 'close' });
     if (options.force) this.#dispatch({ type: 'close' });
     return this.#closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  #checkEntry(): void {
-    const entry = this.options.entry;
-    if (this.options.envFile && !existsSync(this.options.envFile)) {
-      throw new DevsupError('ENV_FILE_NOT_FOUND', `env file not found: ${relative(this.options.cwd, this.options.envFile)}`, {
-        hint: 'check envFile / --dotenv',
-      });
-    }
-    // With `exec`, the command is the app; an entry, if given, is just its first argument.
-    if (this.options.exec && !entry) return;
-    if (!entry) {
-      throw new DevsupError('ENTRY_MISSING', 'no entry to run', {
-        hint: 'devsup run src/server.ts, or set entry in supervisor.config.ts',
-      });
-    }
-    const shown = relative(this.options.cwd, entry) || entry;
-    if (!existsSync(entry)) {
-      const dir = dirname(entry);
-      const near = existsSync(dir) ? didYouMean(basename(entry), readdirSync(dir)) : undefined;
-      throw new DevsupError('ENTRY_NOT_FOUND', `entry not found: ${shown}`, {
-        hint: near ? `did you mean ${relative(this.options.cwd, `${dir}/${near}`)}?` : 'check the path',
-      });
-    }
-    if (this.options.exec) return;
-    if (statSync(entry).isDirectory()) {
-      throw new DevsupError('ENTRY_IS_DIRECTORY', `entry is a directory: ${shown}`, {
-        hint: 'name the file that starts the app, e.g. src/server.ts',
-      });
-    }
-    if (!ENTRY_EXTENSIONS.includes(extname(entry))) {
-      throw new DevsupError('ENTRY_UNSUPPORTED', `cannot run ${shown}: not a JavaScript or TypeScript file`, {
-        hint: `entries end in ${ENTRY_EXTENSIONS.join(', ')}`,
-      });
-    }
   }
 
   #openEventLog(): void {
@@ -220,13 +127,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #startWatcher(): void {
-    const watcher = startWatcher({
-      root: this.options.cwd,
-      paths: this.options.watch,
-      ignore: this.options.ignore,
-      ext: this.options.ext,
-      debounce: this.options.debounce,
-      poll: this.options.poll,
+    const { cwd, watch, ignore, ext, debounce, poll } = this.options;
+    this.#watcher = startWatcher({
+      root: cwd,
+      paths: watch,
+      ignore,
+      ext,
+      debounce,
+      poll,
       onChange: (paths) => {
         this.emit('changed', { paths });
         this.#dispatch({ type: 'changed', paths });
@@ -240,29 +148,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#log.error({ err: error }, `watcher: ${error.message} (${hint})`);
       },
     });
-    this.#watcher = watcher;
-    void watcher.ready.then(() => {
-      const shown = this.options.watch.map((p) => relative(this.options.cwd, p) || '.').join(', ');
-      this.#log.info({ watch: this.options.watch }, `watching ${shown}`);
+    void this.#watcher.ready.then(() => {
+      const shown = watch.map((p) => relative(cwd, p) || '.').join(', ');
+      this.#log.info({ watch }, `watching ${shown}`);
     });
-  }
-
-  /** How the app is named in the log: its entry relative to the project, or the command. */
-  #appName(): string {
-    const entry = this.options.entry === undefined ? undefined : relative(this.options.cwd, this.options.entry);
-    if (!this.options.exec) return entry ?? '?';
-    return [...this.options.exec, ...(entry === undefined ? [] : [entry])].join(' ');
-  }
-
-  // Read before every start, so that an edit to .env applies on the next restart.
-  #envFromFile(): Record<string, string> {
-    if (!this.options.envFile) return {};
-    try {
-      return readEnvFile(this.options.envFile);
-    } catch (error) {
-      this.#log.warn({ err: error }, `could not read ${relative(this.options.cwd, this.options.envFile)}: ${(error as Error).message} (starting without it)`);
-      return {};
-    }
   }
 
   #nextReady(): Promise<void> {
@@ -270,8 +159,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #settleReady(error?: Error): void {
-    const waiters = this.#readyWaiters.splice(0);
-    for (const w of waiters) (error ? w.reject(error) : w.resolve());
+    for (const w of this.#readyWaiters.splice(0)) (error ? w.reject(error) : w.resolve());
   }
 
   #dispatch(event: Event): void {
@@ -285,10 +173,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const step = transition(from, next);
         this.#state = step.state;
         if (step.state !== from) {
-          this.#log.debug(
-            { from: from.kind, to: step.state.kind, event: next.type, runId: 'runId' in step.state ? step.state.runId : undefined },
-            `${from.kind} → ${step.state.kind} on ${next.type}`,
-          );
+          const runId = 'runId' in step.state ? step.state.runId : undefined;
+          this.#log.debug({ from: from.kind, to: step.state.kind, event: next.type, runId }, `${from.kind} → ${step.state.kind} on ${next.type}`);
         }
         for (const effect of step.effects) this.#perform(effect);
       }
@@ -297,7 +183,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  #current(runId: number): Run | undefined {
+  #current(runId: number): ChildRun | undefined {
     return this.#run?.runId === runId ? this.#run : undefined;
   }
 
@@ -312,15 +198,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#stopRequested(run, effect.reason);
         const message = shutdownMessage(effect.reason, this.options.stopTimeout, effect.changed);
         // Record the tree first: once the app exits, its orphans can no longer be found by walking from it.
-        void this.#snapshot(run).then(() => {
-          if (run.exit !== undefined) return;
-          if (run.child.connected) {
-            run.child.send(message);
-            this.#log.debug({ runId: run.runId, reason: effect.reason }, `asked the app to shut down (${effect.reason})`);
-          } else {
-            this.#log.debug({ runId: run.runId }, `IPC channel closed; sending ${this.options.signal}`);
-            this.#kill(run, this.options.signal);
-          }
+        void run.snapshot().then(() => {
+          if (!run.alive) return;
+          if (run.send(message)) return this.#log.debug({ runId: run.runId }, `asked the app to shut down (${effect.reason})`);
+          this.#log.debug({ runId: run.runId }, `IPC channel closed; sending ${this.options.signal}`);
+          run.signal(this.options.signal, false);
         });
         return;
       }
@@ -329,11 +211,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (!run) return;
         this.#stopRequested(run, 'signal');
         const signal = effect.signal === 'stop' ? this.options.signal : effect.signal;
-        void this.#snapshot(run).then(() => {
-          if (run.exit !== undefined || run.pid === undefined) return;
-          if (effect.tree) void signalTree(run.pid, signal);
-          else this.#kill(run, signal);
-        });
+        void run.snapshot().then(() => run.signal(signal, effect.tree));
         return;
       }
       case 'arm': {
@@ -353,16 +231,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const run = this.#current(effect.runId);
         if (!run) return;
         this.#stopProgress();
-        void (async () => {
-          await run.snapshot;
-          run.killed = await reap(run.seen.values());
-          if (run.killed.length > 0) {
-            const n = run.killed.length;
-            this.#log.warn({ runId: run.runId, killed: run.killed }, `killed ${n} leftover process${n > 1 ? 'es' : ''} of the old app: ${formatReaped(run.killed)}`);
+        void run.reap().then((killed) => {
+          if (killed.length > 0) {
+            const n = killed.length;
+            this.#log.warn({ runId: run.runId, killed }, `killed ${n} leftover process${n > 1 ? 'es' : ''} of the old app: ${formatReaped(killed)}`);
           }
           this.#report(run);
           this.#dispatch({ type: 'reaped', runId: run.runId });
-        })();
+        });
         return;
       }
       case 'notify':
@@ -372,9 +248,77 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  #spawn(runId: number): void {
+    const run = new ChildRun(runId, this.options, this.#envFromFile(), {
+      message: (r, message) => this.#onMessage(r, message),
+      ignored: (r, why) => this.#log.debug({ runId: r.runId, why }, `ignored an IPC message from the app: ${why}`),
+      failed: (r, error) => {
+        // It never started: a command that does not exist (exit 127, as a shell says) or may not be run (126).
+        const [what, hint, code] =
+          error.code === 'ENOENT' ? ['command not found', 'check --exec and the PATH', 127]
+          : error.code === 'EACCES' ? ['permission denied', 'is it executable?', 126]
+          : [error.message, 'devsup keeps running', 1];
+        this.#log.error({ err: error, runId }, `could not start ${describeApp(this.options)}: ${what} (${hint})`);
+        r.failedToStart({ code, signal: null });
+        this.#dispatch({ type: 'exited', runId, exit: { code, signal: null } });
+      },
+      exited: (r, exit) => this.#dispatch({ type: 'exited', runId: r.runId, exit }),
+    });
+    this.#run = run;
+    const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'})`;
+    if (runId === 1) this.#log.info({ runId, pid: run.pid }, line);
+    else this.#log.debug({ runId, pid: run.pid }, line);
+    this.emit('started', { runId, pid: run.pid });
+  }
+
+  // Read before every start, so that an edit to .env applies on the next restart.
+  #envFromFile(): Record<string, string> {
+    if (!this.options.envFile) return {};
+    try {
+      return readEnvFile(this.options.envFile);
+    } catch (error) {
+      this.#log.warn({ err: error }, `could not read ${this.options.envFile}: ${(error as Error).message} (starting without it)`);
+      return {};
+    }
+  }
+
+  #onMessage(run: ChildRun, message: ChildMessage): void {
+    switch (message.type) {
+      case 'hello':
+        return this.#dispatch({ type: 'hello', runId: run.runId });
+      case 'ready':
+        return this.#dispatch({ type: 'ready', runId: run.runId });
+      case 'extend':
+        return this.#extend(run, message.ms);
+      case 'cleanup': {
+        if (message.status === 'started') return;
+        const { name, status, ms: took, error } = message;
+        const report: CleanupReport = error === undefined ? { name, status, ms: took } : { name, status, ms: took, error };
+        if (status === 'failed') this.#log.warn({ runId: run.runId, cleanup: report }, `cleanup "${name}" failed after ${took} ms: ${error ?? 'unknown error'}`);
+        if (status === 'timed-out') this.#log.warn({ runId: run.runId, cleanup: report }, `cleanup "${name}" timed out after ${took} ms; the next ones still run`);
+        this.emit('cleanup', { runId: run.runId, ...report });
+        // Without a terminal to redraw, progress is a plain line at each cleanup once the teardown is slow.
+        if (this.#progress === undefined && run.stopAskedAt !== undefined && now() - run.stopAskedAt >= PROGRESS_AFTER_MS) {
+          this.#showProgress(run);
+        }
+        return;
+      }
+      case 'shutdown-done': {
+        const summary = message.results.map(describeCleanup).join(', ');
+        this.#log.info({ runId: run.runId, cleanups: message.results }, message.results.length > 0 ? `cleanups: ${summary}` : 'no cleanups registered');
+        if (message.openHandles.length > 0) {
+          this.#log.warn({ runId: run.runId, openHandles: message.openHandles }, `teardown left open: ${formatOpen(message.openHandles)} — is a cleanup missing?`);
+        }
+        return;
+      }
+      case 'stopping':
+        return; // the plan is kept by the run, for the progress line
+    }
+  }
+
   // The first request to stop a child: remember when (teardown time counts from here), tell listeners, and start
   // the live progress line for cleanups that take a while.
-  #stopRequested(run: Run, reason: StopReason | 'signal'): void {
+  #stopRequested(run: ChildRun, reason: StopReason | 'signal'): void {
     if (run.stopAskedAt !== undefined) return;
     run.stopAskedAt = now();
     this.emit('stopRequested', { runId: run.runId, reason });
@@ -383,14 +327,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   // On a terminal: one line, redrawn every 100 ms. Otherwise: a plain line now and whenever a cleanup finishes.
-  #showProgress(run: Run): void {
-    if (run.exit !== undefined || this.#run !== run) return;
-    const line = formatProgress({
-      plan: run.plan,
-      finished: run.cleanups,
-      running: this.#running(run),
-      elapsedMs: now() - (run.stopAskedAt ?? now()),
-    });
+  #showProgress(run: ChildRun): void {
+    if (!run.alive || this.#run !== run) return;
+    const line = formatProgress({ plan: run.plan, finished: run.cleanups, running: run.running(), elapsedMs: now() - (run.stopAskedAt ?? now()) });
     const status = statusLine(this.#log);
     if (status) {
       status(line);
@@ -408,137 +347,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   // extendDeadline() in the app: the escalation moves to now + ms, never past stopAskedAt + maxStopTimeout.
-  #extend(run: Run, askedMs: number): void {
+  #extend(run: ChildRun, askedMs: number): void {
     if (this.#state.kind !== 'stopping' || this.#state.phase !== 'graceful' || run.stopAskedAt === undefined) return;
-    const cap = run.stopAskedAt + this.options.maxStopTimeout;
-    const until = Math.min(now() + askedMs, cap);
+    const max = this.options.maxStopTimeout;
+    const until = Math.min(now() + askedMs, run.stopAskedAt + max);
     if (until <= this.#deadlineAt) {
-      this.#log.info({ runId: run.runId, askedMs }, `app asked for ${askedMs} ms more to stop: refused, maxStopTimeout (${this.options.maxStopTimeout} ms) reached`);
+      this.#log.info({ runId: run.runId, askedMs }, `app asked for ${askedMs} ms more to stop: refused, maxStopTimeout (${max} ms) reached`);
       return;
     }
     const granted = Math.round(until - now());
-    const capped = granted < askedMs ? ` (capped by maxStopTimeout, ${this.options.maxStopTimeout} ms)` : '';
+    const capped = granted < askedMs ? ` (capped by maxStopTimeout, ${max} ms)` : '';
     this.#log.info({ runId: run.runId, askedMs, granted }, `app asked for ${askedMs} ms more to stop: granted ${granted} ms${capped}`);
     this.#dispatch({ type: 'extend', runId: run.runId, ms: granted });
-  }
-
-  #spawn(runId: number): void {
-    const child = spawnChild(this.options, this.#envFromFile());
-    const run: Run = {
-      runId,
-      child,
-      pid: child.pid,
-      spawnedAt: now(),
-      stopAskedAt: undefined,
-      cleanups: [],
-      cleaning: undefined,
-      plan: [],
-      openHandles: [],
-      shutdownDone: false,
-      seen: new Map(),
-      snapshot: Promise.resolve(),
-      exit: undefined,
-      killed: [],
-    };
-    this.#run = run;
-    // reject: false, but the promise must still be observed.
-    child.catch(() => {});
-    child.on('message', (message: unknown) => this.#onMessage(run, message));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      if (child.pid !== undefined) return this.#log.debug({ err: error, runId }, `child process error: ${error.message}`);
-      // It never started: a command that does not exist (exit 127, as a shell says) or may not be run (126).
-      const [what, hint, code] =
-        error.code === 'ENOENT' ? ['command not found', 'check --exec and the PATH', 127]
-        : error.code === 'EACCES' ? ['permission denied', 'is it executable?', 126]
-        : [error.message, 'devsup keeps running', 1];
-      this.#log.error({ err: error, runId }, `could not start ${this.#appName()}: ${what} (${hint})`);
-      this.#onExit(run, { code, signal: null });
-    });
-    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(run, { code, signal }));
-    const line = `started ${this.#appName()} (pid ${child.pid ?? '?'})`;
-    if (runId === 1) this.#log.info({ runId, pid: child.pid }, line);
-    else this.#log.debug({ runId, pid: child.pid }, line);
-    this.emit('started', { runId, pid: child.pid });
-  }
-
-  #onExit(run: Run, exit: Exit): void {
-    if (run.exit !== undefined) return;
-    run.exit = exit;
-    this.#dispatch({ type: 'exited', runId: run.runId, exit });
-  }
-
-  #kill(run: Run, signal: NodeJS.Signals): void {
-    try {
-      if (run.pid !== undefined) process.kill(run.pid, signal);
-    } catch {
-      // gone already: its exit event is on the way
-    }
-  }
-
-  // Adds the app's current descendants to what this run has seen. Chained, so that a reap waits for all of them.
-  #snapshot(run: Run): Promise<void> {
-    run.snapshot = run.snapshot.then(async () => {
-      if (run.pid === undefined || run.exit !== undefined) return;
-      try {
-        for (const p of descendantsOf(run.pid, await listProcesses())) run.seen.set(p.pid, p);
-      } catch (error) {
-        this.#log.debug({ err: error }, 'could not list processes');
-      }
-    });
-    return run.snapshot;
-  }
-
-  #onMessage(run: Run, raw: unknown): void {
-    const parsed = parseChildMessage(raw);
-    if (!parsed.ok) {
-      this.#log.debug({ runId: run.runId, why: parsed.why }, `ignored an IPC message from the app: ${parsed.why}`);
-      return;
-    }
-    const message = parsed.message;
-    switch (message.type) {
-      case 'hello':
-        return this.#dispatch({ type: 'hello', runId: run.runId });
-      case 'ready':
-        return this.#dispatch({ type: 'ready', runId: run.runId });
-      case 'stopping':
-        run.plan = message.cleanups;
-        return;
-      case 'extend':
-        return this.#extend(run, message.ms);
-      case 'cleanup': {
-        const { name, status, ms: took, error } = message;
-        if (status === 'started') {
-          run.cleaning = { name, since: now() };
-          return;
-        }
-        const report: CleanupReport = error === undefined ? { name, status, ms: took } : { name, status, ms: took, error };
-        run.cleaning = undefined;
-        run.cleanups.push(report);
-        if (status === 'failed') this.#log.warn({ runId: run.runId, cleanup: report }, `cleanup "${name}" failed after ${took} ms: ${error ?? 'unknown error'}`);
-        if (status === 'timed-out') this.#log.warn({ runId: run.runId, cleanup: report }, `cleanup "${name}" timed out after ${took} ms; the next ones still run`);
-        this.emit('cleanup', { runId: run.runId, ...report });
-        // Without a terminal to redraw, progress is a plain line at each cleanup once the teardown is slow.
-        if (this.#progress === undefined && run.stopAskedAt !== undefined && now() - run.stopAskedAt >= PROGRESS_AFTER_MS) {
-          this.#showProgress(run);
-        }
-        return;
-      }
-      case 'shutdown-done': {
-        run.shutdownDone = true;
-        run.openHandles = message.openHandles;
-        const summary = message.results.map(describeCleanup).join(', ');
-        this.#log.info({ runId: run.runId, cleanups: message.results }, message.results.length > 0 ? `cleanups: ${summary}` : 'no cleanups registered');
-        if (message.openHandles.length > 0) {
-          this.#log.warn({ runId: run.runId, openHandles: message.openHandles }, `teardown left open: ${formatOpen(message.openHandles)} — is a cleanup missing?`);
-        }
-        return;
-      }
-    }
-  }
-
-  /** The cleanup that was running at this moment, with how long it has been running. */
-  #running(run: Run): { name: string; forMs: number } | undefined {
-    return run.cleaning ? { name: run.cleaning.name, forMs: now() - run.cleaning.since } : undefined;
   }
 
   #notice(notice: Notice): void {
@@ -555,94 +375,79 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       case 'deferred':
         this.#log.info({ runId: notice.runId, trigger: notice.trigger }, `${describeTrigger(notice.trigger)} while the app starts → restarting once it is ready`);
         return;
-      case 'ready': {
-        if (!run) return;
-        const took = ms(run.spawnedAt);
-        const restart = this.#restart;
-        if (restart) {
-          // One line per restart: what triggered it, how long the old app took to go, how long the new one to come.
-          const line = restartSummary({
-            number: run.runId - 1,
-            trigger: restart.trigger,
-            teardownMs: restart.teardownMs,
-            readyMs: notice.via === 'message' ? took : undefined,
-            cleanups: this.options.logLevel === 'debug' ? restart.cleanups : undefined,
-          });
-          this.#log.info({ runId: run.runId, ms: took, teardownMs: restart.teardownMs, totalMs: ms(restart.at) }, line);
-        } else if (notice.via === 'message') {
-          this.#log.info({ runId: run.runId, ms: took }, `ready in ${took} ms`);
-        } else {
-          this.#log.debug({ runId: run.runId, ms: took }, `no ready() within ${this.options.readyTimeout} ms: counting the start as ready`);
-        }
-        this.#restart = undefined;
-        this.#crashes = 0;
-        // What the app started by now is its tree: record it, in case the app later dies without stopping it.
-        void this.#snapshot(run);
-        this.emit('ready', { runId: run.runId, pid: run.pid, ms: took, via: notice.via });
-        this.#settleReady();
-        return;
-      }
+      case 'ready':
+        return run && this.#ready(run, notice.via);
       case 'escalated': {
         if (!run) return;
-        const running = this.#running(run);
+        const running = run.running();
         const still = running ? `cleanup "${running.name}" still running after ${seconds(running.forMs)}` : 'the app has not exited';
-        if (notice.forced) {
-          this.#log.warn({ runId: run.runId, cleanup: running?.name }, `forced stop: SIGKILL to the app's process tree (${still})`);
-        } else if (notice.phase === 'terminating') {
-          this.#log.warn({ runId: run.runId, cleanup: running?.name }, `stop timeout (${this.options.stopTimeout} ms): ${still} → ${this.options.signal}`);
-        } else {
-          const waited = this.options[notice.waited];
-          this.#log.warn({ runId: run.runId, cleanup: running?.name }, `app still running ${waited} ms after ${this.options.signal} (${still}) → SIGKILL to its process tree`);
-        }
+        const fields = { runId: run.runId, cleanup: running?.name };
+        if (notice.forced) this.#log.warn(fields, `forced stop: SIGKILL to the app's process tree (${still})`);
+        else if (notice.phase === 'terminating') this.#log.warn(fields, `stop timeout (${this.options.stopTimeout} ms): ${still} → ${this.options.signal}`);
+        else this.#log.warn(fields, `app still running ${this.options[notice.waited]} ms after ${this.options.signal} (${still}) → SIGKILL to its process tree`);
         return;
       }
       case 'ended':
-        return this.#ended(notice.runId, notice.exit, notice.asked);
+        return run && this.#ended(run, notice.exit, notice.asked);
       case 'closing':
         if (notice.runId !== null) this.#log.debug({ runId: notice.runId }, 'closing: stopping the app');
         return;
     }
   }
 
-  #ended(runId: number, exit: Exit, asked: boolean): void {
-    const run = this.#current(runId);
-    if (!run) return;
-    const running = this.#running(run);
-    if (running) {
-      this.#log.warn({ runId, cleanup: running.name, exit }, `app ended (${describeExit(exit)}) during cleanup "${running.name}"`);
+  #ready(run: ChildRun, via: 'message' | 'timeout'): void {
+    const took = ms(run.spawnedAt);
+    const restart = this.#restart;
+    if (restart) {
+      // One line per restart: what triggered it, how long the old app took to go, how long the new one to come.
+      const line = restartSummary({
+        number: run.runId - 1,
+        trigger: restart.trigger,
+        teardownMs: restart.teardownMs,
+        readyMs: via === 'message' ? took : undefined,
+        cleanups: this.options.logLevel === 'debug' ? restart.cleanups : undefined,
+      });
+      this.#log.info({ runId: run.runId, ms: took, teardownMs: restart.teardownMs, totalMs: ms(restart.at) }, line);
+    } else if (via === 'message') {
+      this.#log.info({ runId: run.runId, ms: took }, `ready in ${took} ms`);
+    } else {
+      this.#log.debug({ runId: run.runId, ms: took }, `no ready() within ${this.options.readyTimeout} ms: counting the start as ready`);
     }
-    if (asked) {
-      this.#log.debug({ runId, exit }, `app exited (${describeExit(exit)}) ${seconds(ms(run.stopAskedAt ?? run.spawnedAt))} after the request to stop`);
-      return;
-    }
-    const next = this.#state.kind === 'stopping' && this.#state.next === 'start' ? 'restarting for the change seen while it started' : this.#afterCrash(runId, exit);
-    if (exit.code === 0) this.#log.info({ runId, exit }, `app exited (0) — ${next}`);
-    else this.#log.error({ runId, exit }, `app crashed (${describeExit(exit)}) — ${next}`);
-    // A start that never got ready is a start that failed: start()/restart() callers learn why.
-    this.#settleReady(new DevsupError('APP_EXITED', `the app ${exit.code === 0 ? 'exited' : 'crashed'} (${describeExit(exit)}) before it was ready`, { exitCode: 1 }));
+    this.#restart = undefined;
+    this.#crashes = 0;
+    // What the app started by now is its tree: record it, in case the app later dies without stopping it.
+    void run.snapshot();
+    this.emit('ready', { runId: run.runId, pid: run.pid, ms: took, via });
+    this.#settleReady();
   }
 
-  #report(run: Run): void {
-    const exit = run.exit ?? { code: null, signal: null };
-    const report: TeardownReport = {
-      runId: run.runId,
-      exit,
-      asked: run.stopAskedAt !== undefined,
-      teardownMs: run.stopAskedAt === undefined ? undefined : ms(run.stopAskedAt),
-      cleanups: run.cleanups,
-      interrupted: run.cleaning?.name,
-      openHandles: run.openHandles,
-      killed: run.killed,
-    };
+  #ended(run: ChildRun, exit: Exit, asked: boolean): void {
+    const running = run.running();
+    if (running) this.#log.warn({ runId: run.runId, cleanup: running.name, exit }, `app ended (${describeExit(exit)}) during cleanup "${running.name}"`);
+    if (asked) {
+      this.#log.debug({ runId: run.runId, exit }, `app exited (${describeExit(exit)}) ${seconds(ms(run.stopAskedAt ?? run.spawnedAt))} after the request to stop`);
+      return;
+    }
+    const seenWhileStarting = this.#state.kind === 'stopping' && this.#state.next === 'start';
+    const next = seenWhileStarting ? 'restarting for the change seen while it started' : this.#afterCrash(run.runId, exit);
+    if (exit.code === 0) this.#log.info({ runId: run.runId, exit }, `app exited (0) — ${next}`);
+    else this.#log.error({ runId: run.runId, exit }, `app crashed (${describeExit(exit)}) — ${next}`);
+    // A start that never got ready is a start that failed: start()/restart() callers learn why.
+    const what = `the app ${exit.code === 0 ? 'exited' : 'crashed'} (${describeExit(exit)}) before it was ready`;
+    this.#settleReady(new DevsupError('APP_EXITED', what, { exitCode: 1 }));
+  }
+
+  #report(run: ChildRun): void {
+    const report = run.report();
     if (this.#restart && report.asked) {
       this.#restart.teardownMs = report.teardownMs;
-      this.#restart.cleanups = run.cleanups;
+      this.#restart.cleanups = report.cleanups;
     }
     if (report.openHandles.length > 0 || report.killed.length > 0) {
       this.emit('leaked', { runId: run.runId, openHandles: report.openHandles, killed: report.killed });
     }
     this.emit('exited', report);
-    if (!report.asked && exit.code !== 0) this.emit('crashed', report);
+    if (!report.asked && report.exit.code !== 0) this.emit('crashed', report);
   }
 
   // onCrash: what follows an app that ended on its own. Returns the words for the log line.
@@ -671,8 +476,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     clearTimeout(this.#crashTimer);
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    this.#settleReady(new DevsupError('CLOSED', 'the supervisor was closed', { exitCode }));
     this.#stopProgress();
+    this.#settleReady(new DevsupError('CLOSED', 'the supervisor was closed', { exitCode }));
     void (this.#watcher?.close() ?? Promise.resolve()).then(() => {
       this.emit('closed', { exitCode });
       this.#closeEventLog?.();
@@ -680,7 +485,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 }
-
 
 export interface CreateOptions {
   /** Where devsup logs; by default pino writing human lines (or JSON, per logFormat) to stderr. */

@@ -1,0 +1,159 @@
+// One child process and what devsup learns about it: its messages, its cleanups, its process tree, how it ended.
+// The supervisor decides what to do; a ChildRun only keeps the facts and carries out signals and the reap.
+import type { Options } from './config.js';
+import type { Exit } from './machine.js';
+import { parseChildMessage, type ChildMessage, type CleanupResult, type OpenResource, type ShutdownMessage } from './protocol.js';
+import { descendantsOf, listProcesses, reap, signalTree, type Proc, type Reaped } from './process-tree.js';
+import { spawnChild, type Child } from './spawn.js';
+
+/** What one child's teardown did: which cleanups ran and how long, what was still running, what had to be killed. */
+export interface TeardownReport {
+  runId: number;
+  exit: Exit;
+  /** Whether devsup asked it to stop (restart, close), or it ended on its own. */
+  asked: boolean;
+  /** From the first request to stop until the process exited and its tree was gone; undefined when it ended unasked. */
+  teardownMs: number | undefined;
+  cleanups: CleanupResult[];
+  /** The cleanup that was running when the process exited or was killed, if any. */
+  interrupted: string | undefined;
+  /** What still kept the app alive after its cleanups (reported by devsup/child). */
+  openHandles: OpenResource[];
+  /** Descendants that outlived the app and had to be killed, with what they listened on. */
+  killed: Reaped[];
+}
+
+export interface RunHandlers {
+  /** A valid protocol message (its bookkeeping already done). */
+  message(run: ChildRun, message: ChildMessage): void;
+  /** Anything else on the channel: the app's own traffic, or garbage. */
+  ignored(run: ChildRun, why: string): void;
+  /** The process could not be started at all (a command that does not exist). */
+  failed(run: ChildRun, error: NodeJS.ErrnoException): void;
+  exited(run: ChildRun, exit: Exit): void;
+}
+
+const now = () => performance.now();
+
+export class ChildRun {
+  readonly runId: number;
+  readonly pid: number | undefined;
+  readonly spawnedAt = now();
+  stopAskedAt: number | undefined;
+  exit: Exit | undefined;
+  /** The cleanups the app announced, in the order they will run. */
+  plan: string[] = [];
+  readonly cleanups: CleanupResult[] = [];
+  /** The cleanup running now (they run one at a time), and since when. */
+  cleaning: { name: string; since: number } | undefined;
+  openHandles: OpenResource[] = [];
+  killed: Reaped[] = [];
+  readonly #child: Child;
+  /** Every descendant seen while the tree was intact, by pid. */
+  readonly #seen = new Map<number, Proc>();
+  #snapshot: Promise<void> = Promise.resolve();
+
+  constructor(runId: number, options: Options, env: Record<string, string>, handlers: RunHandlers) {
+    this.runId = runId;
+    this.#child = spawnChild(options, env);
+    this.pid = this.#child.pid;
+    // reject: false, but the promise must still be observed.
+    this.#child.catch(() => {});
+    this.#child.on('message', (raw: unknown) => {
+      const parsed = parseChildMessage(raw);
+      if (!parsed.ok) return handlers.ignored(this, parsed.why);
+      this.#note(parsed.message);
+      handlers.message(this, parsed.message);
+    });
+    this.#child.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.pid !== undefined || this.exit !== undefined) return;
+      handlers.failed(this, error);
+    });
+    this.#child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (this.exit !== undefined) return;
+      this.exit = { code, signal };
+      handlers.exited(this, this.exit);
+    });
+  }
+
+  /** Marks a run that never started as ended (the caller reports why). */
+  failedToStart(exit: Exit): void {
+    this.exit ??= exit;
+  }
+
+  #note(message: ChildMessage): void {
+    if (message.type === 'stopping') this.plan = message.cleanups;
+    if (message.type === 'shutdown-done') this.openHandles = message.openHandles;
+    if (message.type !== 'cleanup') return;
+    if (message.status === 'started') {
+      this.cleaning = { name: message.name, since: now() };
+      return;
+    }
+    this.cleaning = undefined;
+    const { name, status, ms, error } = message;
+    this.cleanups.push(error === undefined ? { name, status, ms } : { name, status, ms, error });
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined && this.pid !== undefined;
+  }
+
+  /** The cleanup running at this moment, and for how long. */
+  running(): { name: string; forMs: number } | undefined {
+    return this.cleaning ? { name: this.cleaning.name, forMs: now() - this.cleaning.since } : undefined;
+  }
+
+  /** Sends over IPC; false when the channel is gone (the app closed it, or is exiting). */
+  send(message: ShutdownMessage): boolean {
+    if (!this.#child.connected) return false;
+    this.#child.send(message);
+    return true;
+  }
+
+  /** Signals the app itself, or (tree) the app and all its descendants. */
+  signal(signal: NodeJS.Signals, tree: boolean): void {
+    if (!this.alive) return;
+    if (tree) {
+      void signalTree(this.pid!, signal);
+      return;
+    }
+    try {
+      process.kill(this.pid!, signal);
+    } catch {
+      // gone already: its exit event is on the way
+    }
+  }
+
+  /** Adds the app's current descendants to what this run has seen. Chained, so that a reap waits for all of them. */
+  snapshot(): Promise<void> {
+    this.#snapshot = this.#snapshot.then(async () => {
+      if (!this.alive) return;
+      try {
+        for (const p of descendantsOf(this.pid!, await listProcesses())) this.#seen.set(p.pid, p);
+      } catch {
+        // the listing is best effort: a process table we cannot read leaves nothing to reap
+      }
+    });
+    return this.#snapshot;
+  }
+
+  /** After the exit: kills every descendant seen that still runs, and waits until they are gone. */
+  async reap(): Promise<Reaped[]> {
+    await this.#snapshot;
+    this.killed = await reap(this.#seen.values());
+    return this.killed;
+  }
+
+  report(): TeardownReport {
+    return {
+      runId: this.runId,
+      exit: this.exit ?? { code: null, signal: null },
+      asked: this.stopAskedAt !== undefined,
+      teardownMs: this.stopAskedAt === undefined ? undefined : Math.round(now() - this.stopAskedAt),
+      cleanups: this.cleanups,
+      interrupted: this.cleaning?.name,
+      openHandles: this.openHandles,
+      killed: this.killed,
+    };
+  }
+}
