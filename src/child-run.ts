@@ -2,9 +2,12 @@
 // The supervisor decides what to do; a ChildRun only keeps the facts and carries out signals and the reap.
 import type { Options } from './config.js';
 import type { Exit } from './machine.js';
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { JsonLineChannel } from './channel.js';
 import { parseChildMessage, type ChildMessage, type CleanupResult, type OpenResource, type ShutdownMessage } from './protocol.js';
 import { descendantsOf, listProcesses, reap, signalTree, type Proc, type Reaped } from './process-tree.js';
-import { spawnChild, type Child } from './spawn.js';
+import { spawnChild } from './spawn.js';
 
 /** What one child's teardown did: which cleanups ran and how long, what was still running, what had to be killed. */
 export interface TeardownReport {
@@ -28,6 +31,8 @@ export interface RunHandlers {
   message(run: ChildRun, message: ChildMessage): void;
   /** Anything else on the channel: the app's own traffic, or garbage. */
   ignored(run: ChildRun, why: string): void;
+  /** The app's end of the channel closed while the process went on (it called process.disconnect()). */
+  disconnected(run: ChildRun): void;
   /** The process could not be started at all (a command that does not exist). */
   failed(run: ChildRun, error: NodeJS.ErrnoException): void;
   exited(run: ChildRun, exit: Exit): void;
@@ -39,6 +44,8 @@ export class ChildRun {
   readonly runId: number;
   readonly pid: number | undefined;
   readonly spawnedAt = now();
+  /** The same moment on the wall clock, to compare with file times. */
+  readonly spawnedAtWall = Date.now();
   stopAskedAt: number | undefined;
   exit: Exit | undefined;
   /** The cleanups the app announced, in the order they will run. */
@@ -48,30 +55,44 @@ export class ChildRun {
   cleaning: { name: string; since: number } | undefined;
   openHandles: OpenResource[] = [];
   killed: Reaped[] = [];
-  readonly #child: Child;
+  /** Inherited by every process of this run (DEVSUP_RUN), to find the ones that leave the tree. */
+  readonly token = randomUUID();
+  /** Whether devsup/child finished the shutdown and said so. */
+  shutdownDone = false;
+  /** Whether the ladder reached SIGKILL for it (nothing left to wait for). */
+  killing = false;
+  readonly #channel: JsonLineChannel;
   /** Every descendant seen while the tree was intact, by pid. */
   readonly #seen = new Map<number, Proc>();
   #snapshot: Promise<void> = Promise.resolve();
 
   constructor(runId: number, options: Options, env: Record<string, string>, handlers: RunHandlers) {
     this.runId = runId;
-    this.#child = spawnChild(options, env);
-    this.pid = this.#child.pid;
+    const child = spawnChild(options, env, this.token);
+    this.pid = child.pid;
     // reject: false, but the promise must still be observed.
-    this.#child.catch(() => {});
-    this.#child.on('message', (raw: unknown) => {
-      const parsed = parseChildMessage(raw);
-      if (!parsed.ok) return handlers.ignored(this, parsed.why);
-      this.#note(parsed.message);
-      handlers.message(this, parsed.message);
+    child.catch(() => {});
+    this.#channel = new JsonLineChannel(child.stdio[3] as Duplex, {
+      message: (raw) => {
+        const parsed = parseChildMessage(raw);
+        if (!parsed.ok) return handlers.ignored(this, parsed.why);
+        this.#note(parsed.message);
+        handlers.message(this, parsed.message);
+      },
+      invalid: (why) => handlers.ignored(this, why),
+      // An exiting process closes the channel a moment before its exit is reported: only a channel that closed
+      // while the process lives on was closed on purpose.
+      closed: () => setTimeout(() => this.exit === undefined && handlers.disconnected(this), 250).unref(),
     });
-    this.#child.on('error', (error: NodeJS.ErrnoException) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
       if (this.pid !== undefined || this.exit !== undefined) return;
       handlers.failed(this, error);
     });
-    this.#child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       if (this.exit !== undefined) return;
       this.exit = { code, signal };
+      // A grandchild that inherited the channel must not keep devsup reading it.
+      this.#channel.close();
       handlers.exited(this, this.exit);
     });
   }
@@ -83,7 +104,10 @@ export class ChildRun {
 
   #note(message: ChildMessage): void {
     if (message.type === 'stopping') this.plan = message.cleanups;
-    if (message.type === 'shutdown-done') this.openHandles = message.openHandles;
+    if (message.type === 'shutdown-done') {
+      this.openHandles = message.openHandles;
+      this.shutdownDone = true;
+    }
     if (message.type !== 'cleanup') return;
     if (message.status === 'started') {
       this.cleaning = { name: message.name, since: now() };
@@ -105,9 +129,7 @@ export class ChildRun {
 
   /** Sends over IPC; false when the channel is gone (the app closed it, or is exiting). */
   send(message: ShutdownMessage): boolean {
-    if (!this.#child.connected) return false;
-    this.#child.send(message);
-    return true;
+    return this.#channel.send(message);
   }
 
   /** Signals the app itself, or (tree) the app and all its descendants. */
@@ -137,10 +159,10 @@ export class ChildRun {
     return this.#snapshot;
   }
 
-  /** After the exit: kills every descendant seen that still runs, and waits until they are gone. */
-  async reap(): Promise<Reaped[]> {
+  /** After the exit: ends what is left of this run's processes (see process-tree.ts reap), and waits until they are gone. */
+  async reap(waitUntil: number, graceMs: number): Promise<Reaped[]> {
     await this.#snapshot;
-    this.killed = await reap(this.#seen.values());
+    this.killed = await reap({ seen: this.#seen.values(), token: this.token, waitUntil, graceMs });
     return this.killed;
   }
 

@@ -35,6 +35,8 @@ export type State =
 export type Event =
   | { type: 'start' }
   | { type: 'hello'; runId: number }
+  /** The app closed its end of the IPC channel: from now on it is asked with a signal. */
+  | { type: 'disconnected'; runId: number }
   | { type: 'ready'; runId: number }
   | { type: 'ready-timeout'; runId: number }
   | { type: 'changed'; paths: string[] }
@@ -112,7 +114,8 @@ function beginStop(runId: number, sdk: boolean, next: Next, trigger: Trigger | n
   const reason: StopReason = next === 'close' ? 'exit' : trigger?.reason === 'change' ? 'restart' : 'manual';
   const ask: Effect = sdk
     ? { type: 'send-shutdown', runId, reason, changed: trigger?.paths ?? [] }
-    : { type: 'signal', runId, signal: 'stop', tree: false };
+    : // The whole tree, as a terminal's Ctrl-C does: behind a shell wrapper, the real app gets it too.
+      { type: 'signal', runId, signal: 'stop', tree: true };
   return {
     state: { kind: 'stopping', runId, sdk, phase: sdk ? 'graceful' : 'terminating', next, trigger, exit: null },
     effects: [{ type: 'disarm' }, ask, { type: 'arm', runId, timer: 'escalate', duration: 'stopTimeout' }],
@@ -140,6 +143,10 @@ export function transition(state: State, event: Event): Step {
         };
       }
       if (state.kind === 'running') return same({ ...state, sdk: true });
+      return same(state);
+
+    case 'disconnected':
+      if (state.kind === 'starting' || state.kind === 'running') return same({ ...state, sdk: false });
       return same(state);
 
     case 'ready':

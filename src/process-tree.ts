@@ -134,30 +134,79 @@ export async function listeningAddresses(pids: readonly number[]): Promise<Map<n
   return result;
 }
 
+
 /**
- * After the app has exited: SIGKILLs every process from `seen` that still runs, with its own descendants, and waits
- * (bounded) until they are gone. Returns what had to be killed.
+ * Processes whose environment carries DEVSUP_RUN=<token>: every process a run started, however it got away —
+ * double forks and new sessions included, since the variable is inherited. Linux only (/proc/<pid>/environ).
  */
-export async function reap(seen: Iterable<Proc>, waitMs = 2000): Promise<Reaped[]> {
-  let now = await listProcesses();
-  const left = survivors(seen, now);
-  if (left.length === 0) return [];
-  const targets = new Map<number, Proc>();
-  for (const p of left) for (const q of [p, ...descendantsOf(p.pid, now)]) targets.set(q.pid, q);
-  const listening = await listeningAddresses([...targets.keys()]);
-  const reaped = await Promise.all(
-    [...targets.values()].map(async (p) => ({ pid: p.pid, command: await commandOf(p.pid), listening: listening.get(p.pid) ?? [] })),
+export async function markedWith(token: string, procs: readonly Proc[]): Promise<Proc[]> {
+  if (process.platform !== 'linux') return [];
+  const needle = Buffer.from(`\0DEVSUP_RUN=${token}\0`);
+  const found = await Promise.all(
+    procs.map(async (p) => {
+      if (p.pid === process.pid) return undefined;
+      const environ = await readFile(`/proc/${p.pid}/environ`).catch(() => undefined);
+      if (!environ) return undefined;
+      // The first variable has no NUL before it: compare with one in front.
+      return Buffer.concat([Buffer.from([0]), environ]).includes(needle) ? p : undefined;
+    }),
   );
-  for (const p of targets.values()) {
+  return found.filter((p): p is Proc => p !== undefined);
+}
+
+export interface ReapOptions {
+  /** Processes seen in the tree while it was intact. */
+  seen: Iterable<Proc>;
+  /** The run's DEVSUP_RUN token, to find the ones that left the tree. */
+  token: string;
+  /** Let them finish on their own until then (performance.now() time): a wrapper's real app may still be cleaning up. */
+  waitUntil: number;
+  /** After SIGTERM, how long before SIGKILL. */
+  graceMs: number;
+}
+
+const alive = async (targets: Iterable<Proc>) => survivors(targets, await listProcesses());
+
+async function waitGone(targets: Proc[], until: number): Promise<Proc[]> {
+  let left = await alive(targets);
+  while (left.length > 0 && performance.now() < until) {
+    await sleep(20);
+    left = await alive(left);
+  }
+  return left;
+}
+
+function signalAll(targets: Proc[], signal: NodeJS.Signals): void {
+  for (const p of targets) {
     try {
-      process.kill(p.pid, 'SIGKILL');
+      process.kill(p.pid, signal);
     } catch {
       // already gone
     }
   }
-  for (const deadline = Date.now() + waitMs; Date.now() < deadline; await sleep(20)) {
-    now = await listProcesses();
-    if (survivors(targets.values(), now).length === 0) break;
+}
+
+/**
+ * After the app has exited: whatever of its processes still runs (seen in its tree, or carrying its token) is
+ * given until `waitUntil` to end on its own, then SIGTERM, then after `graceMs` SIGKILL. Returns what had to be
+ * signalled, with its command and the addresses it listened on.
+ */
+export async function reap(options: ReapOptions): Promise<Reaped[]> {
+  const procs = await listProcesses();
+  const tracked = new Map<number, Proc>();
+  for (const p of [...survivors(options.seen, procs), ...(await markedWith(options.token, procs))]) {
+    for (const q of [p, ...descendantsOf(p.pid, procs)]) tracked.set(q.pid, q);
   }
+  if (tracked.size === 0) return [];
+  const left = await waitGone([...tracked.values()], options.waitUntil);
+  if (left.length === 0) return [];
+  const listening = await listeningAddresses(left.map((p) => p.pid));
+  const reaped = await Promise.all(
+    left.map(async (p) => ({ pid: p.pid, command: await commandOf(p.pid), listening: listening.get(p.pid) ?? [] })),
+  );
+  signalAll(left, 'SIGTERM');
+  const stubborn = await waitGone(left, performance.now() + options.graceMs);
+  signalAll(stubborn, 'SIGKILL');
+  await waitGone(stubborn, performance.now() + 2000);
   return reaped;
 }

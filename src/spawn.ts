@@ -76,7 +76,7 @@ export function readEnvFile(path: string): Record<string, string> {
 
 export type Child = ReturnType<typeof spawnChild>;
 
-export function spawnChild(options: Options, fileEnv: Record<string, string>) {
+export function spawnChild(options: Options, fileEnv: Record<string, string>, runToken: string) {
   const { file, args } = commandLine(options);
   const common = {
     cwd: options.cwd,
@@ -86,11 +86,15 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>) {
       // Tells devsup/child that it is supervised (it deletes these, so the app's own forks do not inherit them).
       DEVSUP_IPC: '1',
       DEVSUP_STOP_TIMEOUT: String(options.stopTimeout),
+      DEVSUP_PID: String(process.pid),
+      // Marks every process of this run, forks and double forks included (they inherit it): see process-tree.ts.
+      DEVSUP_RUN: runToken,
+      // fd 3 is a plain pipe that devsup reads itself (channel.ts); a Node child makes it its IPC channel.
+      NODE_CHANNEL_FD: '3',
+      NODE_CHANNEL_SERIALIZATION_MODE: 'json',
     },
     extendEnv: true,
-    stdio: 'inherit',
-    ipc: true,
-    serialization: 'json',
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     reject: false,
     buffer: false,
     // The supervisor owns the child's lifetime: its teardown ladder, not execa's exit hooks.

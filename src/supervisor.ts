@@ -140,6 +140,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#dispatch({ type: 'changed', paths });
       },
       onSettled: () => this.#dispatch({ type: 'settled' }),
+      // ctime has the kernel's coarse clock (a few ms behind): only what is clearly older than the spawn counts.
+      alreadyLoaded: (changedAtMs) => {
+        const kind = this.#state.kind;
+        return (kind === 'starting' || kind === 'running') && this.#run !== undefined && changedAtMs < this.#run.spawnedAtWall - 10;
+      },
       onError: (error) => {
         const hint =
           error.code === 'ENOSPC'
@@ -211,6 +216,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (!run) return;
         this.#stopRequested(run, 'signal');
         const signal = effect.signal === 'stop' ? this.options.signal : effect.signal;
+        if (signal === 'SIGKILL') run.killing = true;
         void run.snapshot().then(() => run.signal(signal, effect.tree));
         return;
       }
@@ -231,7 +237,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const run = this.#current(effect.runId);
         if (!run) return;
         this.#stopProgress();
-        void run.reap().then((killed) => {
+        // What is left of the run gets what was left of the app's own deadline if the app did not finish its
+        // shutdown (behind a wrapper, the real app may still be cleaning up), else nothing: it is a leftover.
+        const waits = run.stopAskedAt !== undefined && !run.shutdownDone && !run.killing;
+        const waitUntil = waits ? Math.max(now(), this.#deadlineAt) : now();
+        void run.reap(waitUntil, run.killing ? 0 : this.options.killGrace).then((killed) => {
           if (killed.length > 0) {
             const n = killed.length;
             this.#log.warn({ runId: run.runId, killed }, `killed ${n} leftover process${n > 1 ? 'es' : ''} of the old app: ${formatReaped(killed)}`);
@@ -252,6 +262,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const run = new ChildRun(runId, this.options, this.#envFromFile(), {
       message: (r, message) => this.#onMessage(r, message),
       ignored: (r, why) => this.#log.debug({ runId: r.runId, why }, `ignored an IPC message from the app: ${why}`),
+      disconnected: (r) => {
+        this.#log.info({ runId: r.runId }, `the app closed its IPC channel; it will be stopped with ${this.options.signal}`);
+        this.#dispatch({ type: 'disconnected', runId: r.runId });
+      },
       failed: (r, error) => {
         // It never started: a command that does not exist (exit 127, as a shell says) or may not be run (126).
         const [what, hint, code] =

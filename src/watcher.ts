@@ -125,6 +125,11 @@ export interface WatcherOptions {
   poll: number | false;
   onChange: (paths: string[]) => void;
   onSettled: () => void;
+  /**
+   * Whether a change made at this time (a file's ctime, ms since the epoch) is already in the running app. Late
+   * events (a busy machine, or our re-check) for writes the current app loaded must not restart it again.
+   */
+  alreadyLoaded?: (changedAtMs: number) => boolean;
   onError: (error: NodeJS.ErrnoException) => void;
 }
 
@@ -152,8 +157,8 @@ export function startWatcher(options: WatcherOptions): Watcher {
       stat(path).then(
         (stats) => {
           if (stats.ctimeMs === seen.get(path)?.ctimeMs) return seen.delete(path);
-          feed.add(relativeTo(path));
           recheck(path, stats.ctimeMs);
+          if (!options.alreadyLoaded?.(stats.ctimeMs)) feed.add(relativeTo(path));
         },
         () => seen.delete(path),
       );
@@ -171,13 +176,14 @@ export function startWatcher(options: WatcherOptions): Watcher {
   });
   fsw.on('all', (event, path, stats) => {
     if ((event !== 'add' && event !== 'change' && event !== 'unlink') || !counts(path)) return;
-    feed.add(relativeTo(path));
     if (event === 'unlink') {
       clearTimeout(seen.get(path)?.timer);
       seen.delete(path);
     } else {
       recheck(path, stats?.ctimeMs ?? Number.NaN);
+      if (stats && options.alreadyLoaded?.(stats.ctimeMs)) return;
     }
+    feed.add(relativeTo(path));
   });
   fsw.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
   const ready = new Promise<void>((resolve) => fsw.once('ready', () => resolve()));

@@ -29,6 +29,8 @@ const rows: Row[] = [
   ['idle: a change before start is nothing', { kind: 'idle' }, { type: 'changed', paths: ['a.ts'] }, { kind: 'idle' }, []],
   ['starting: hello marks the child as speaking the protocol, and the ready timeout counts from it', starting(null, false),
     { type: 'hello', runId: 2 }, starting(null, true), [{ type: 'arm', runId: 2, timer: 'ready', duration: 'readyTimeout' }]],
+  ['running: an app that closed its IPC channel is asked with a signal from now on', running(true), { type: 'disconnected', runId: 2 },
+    running(false), []],
   ['starting: ready → running', starting(), { type: 'ready', runId: 2 }, running(),
     [{ type: 'disarm' }, { type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } }]],
   ['starting: the ready timeout counts as ready', starting(), { type: 'ready-timeout', runId: 2 }, running(),
@@ -59,7 +61,7 @@ const rows: Row[] = [
     [
       { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'running' } },
       { type: 'disarm' },
-      { type: 'signal', runId: 2, signal: 'stop', tree: false },
+      { type: 'signal', runId: 2, signal: 'stop', tree: true },
       { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
     ]],
   ['running: rs asks with reason "manual"', running(), { type: 'restart' },

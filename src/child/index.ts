@@ -2,6 +2,7 @@
 // importing it costs about 2 ms; built as ESM and as CommonJS, both sharing one registry (see below). Under devsup it
 // speaks the IPC protocol (docs/PROTOCOL.md); without devsup (production) SIGTERM and SIGINT run the same cleanups.
 import { AsyncResource } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
 import type { ChildMessage, CleanupResult, OpenResource } from '../protocol.js';
 
 export type CleanupFn = () => void | Promise<void>;
@@ -29,6 +30,7 @@ interface Registry {
   readySent: boolean;
   supervised: boolean;
   stopTimeoutMs: number;
+  supervisorPid: number;
 }
 const KEY = Symbol.for('devsup.child.registry');
 const holder = globalThis as { [KEY]?: Registry };
@@ -38,9 +40,11 @@ function install(): Registry {
   // devsup sets DEVSUP_IPC=1; we delete it so that processes the app forks do not take its IPC channel for ours.
   const supervised = process.env.DEVSUP_IPC === '1' && typeof process.send === 'function';
   const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;
+  const supervisorPid = Number(process.env.DEVSUP_PID) || process.ppid;
   delete process.env.DEVSUP_IPC;
   delete process.env.DEVSUP_STOP_TIMEOUT;
-  const state: Registry = { entries: [], done: undefined, readySent: false, supervised, stopTimeoutMs };
+  delete process.env.DEVSUP_PID;
+  const state: Registry = { entries: [], done: undefined, readySent: false, supervised, stopTimeoutMs, supervisorPid };
   holder[KEY] = state;
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -55,13 +59,36 @@ function install(): Registry {
       const m = message as { devsup?: unknown; type?: unknown } | null;
       if (m && m.devsup === 1 && m.type === 'shutdown') begin('ipc');
     });
-    // The supervisor went away (killed, crashed): never stay behind holding a port.
-    process.on('disconnect', () => begin('disconnect'));
+    // The supervisor went away (killed, crashed): never stay behind holding a port. But the channel also closes
+    // when the app calls process.disconnect() itself: only a supervisor that is gone means "stop".
+    process.on('disconnect', () => {
+      let looks = 0;
+      const look = setInterval(() => {
+        if (supervisorGone(state.supervisorPid)) begin('disconnect');
+        if (state.done || ++looks >= 25) clearInterval(look);
+      }, 20);
+    });
     // Our listeners must not keep an app alive that would otherwise exit on its own.
     process.channel?.unref();
     send({ devsup: 1, type: 'hello', sdk: SDK_VERSION, pid: process.pid }, undefined, state);
   }
   return state;
+}
+
+function supervisorGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  // Dead but not yet collected by its own parent (a zombie) is gone too. Linux says so in /proc; elsewhere, the
+  // check above succeeds only until the zombie is collected, a moment later.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
 }
 
 function send(message: ChildMessage, then?: () => void, state: Registry = registry): void {
