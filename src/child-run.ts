@@ -46,6 +46,7 @@ export class ChildRun {
   readonly spawnedAt = now();
   /** The same moment on the wall clock, to compare with file times. */
   readonly spawnedAtWall = Date.now();
+  readyAt: number | undefined;
   stopAskedAt: number | undefined;
   exit: Exit | undefined;
   /** The cleanups the app announced, in the order they will run. */

@@ -1,5 +1,5 @@
 // The one options model: defaults < config file < command line (or the API's options), validated once, then frozen.
-import { existsSync } from 'node:fs';
+import { accessSync, constants as constants_fs, existsSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -296,6 +296,18 @@ export async function loadConfigFile(file: string): Promise<Layer> {
   if (!existsSync(path)) {
     throw new DevsupError('CONFIG_NOT_FOUND', `config file not found: ${path}`, {
       hint: 'check the --config path',
+    });
+  }
+  if (statSync(path).isDirectory()) {
+    throw new DevsupError('CONFIG_NOT_A_FILE', `config file is a directory: ${relativeName(path)}`, {
+      hint: 'give --config a supervisor.config.ts file',
+    });
+  }
+  try {
+    accessSync(path, constants_fs.R_OK);
+  } catch (error) {
+    throw new DevsupError('CONFIG_UNREADABLE', `cannot read config file ${relativeName(path)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      hint: 'check its permissions',
     });
   }
   let loaded: { default?: unknown };

@@ -188,10 +188,15 @@ export function transition(state: State, event: Event): Step {
           const notice: Notice = { type: 'restarting', runId: state.runId, trigger, from: 'running' };
           return { state: stop.state, effects: [{ type: 'notify', notice }, ...stop.effects] };
         }
-        case 'stopping':
+        case 'stopping': {
           // Merged into the teardown under way: never a second request, never an escalation because of a save.
           if (state.next === 'close') return same(state);
-          return same({ ...state, next: 'start', trigger: mergeTriggers(state.trigger, trigger) });
+          const merged = { ...state, next: 'start' as const, trigger: mergeTriggers(state.trigger, trigger) };
+          if (state.next === 'start') return same(merged);
+          // The app had ended on its own and its tree is being reaped: this change is what starts it again.
+          const notice: Notice = { type: 'restarting', runId: state.runId, trigger, from: 'waiting' };
+          return { state: merged, effects: [{ type: 'notify', notice }] };
+        }
         case 'settling': {
           const merged = mergeTriggers(state.trigger, trigger);
           return merged.settled ? spawnNext(state.runId + 1, merged) : same({ ...state, trigger: merged });

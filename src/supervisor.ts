@@ -411,6 +411,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #ready(run: ChildRun, via: 'message' | 'timeout'): void {
     const took = ms(run.spawnedAt);
+    run.readyAt ??= now();
     const restart = this.#restart;
     if (restart) {
       // One line per restart: what triggered it, how long the old app took to go, how long the new one to come.
@@ -437,15 +438,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #ended(run: ChildRun, exit: Exit, asked: boolean): void {
     const running = run.running();
-    if (running) this.#log.warn({ runId: run.runId, cleanup: running.name, exit }, `app ended (${describeExit(exit)}) during cleanup "${running.name}"`);
+    if (running) {
+      // Which of the announced cleanups never got their turn.
+      const skipped = run.plan.slice(run.cleanups.length + 1);
+      const never = skipped.length > 0 ? `; never ran: ${skipped.join(', ')}` : '';
+      this.#log.warn({ runId: run.runId, cleanup: running.name, skipped, exit }, `app ended (${describeExit(exit)}) during cleanup "${running.name}"${never}`);
+    }
     if (asked) {
       this.#log.debug({ runId: run.runId, exit }, `app exited (${describeExit(exit)}) ${seconds(ms(run.stopAskedAt ?? run.spawnedAt))} after the request to stop`);
       return;
     }
     const seenWhileStarting = this.#state.kind === 'stopping' && this.#state.next === 'start';
     const next = seenWhileStarting ? 'restarting for the change seen while it started' : this.#afterCrash(run.runId, exit);
+    // A crash before ready is usually a broken edit (a syntax error, a bad import): the next save is the fix.
+    const when = run.readyAt === undefined ? ' while starting' : '';
     if (exit.code === 0) this.#log.info({ runId: run.runId, exit }, `app exited (0) — ${next}`);
-    else this.#log.error({ runId: run.runId, exit }, `app crashed (${describeExit(exit)}) — ${next}`);
+    else this.#log.error({ runId: run.runId, exit }, `app crashed${when} (${describeExit(exit)}) — ${next}`);
     // A start that never got ready is a start that failed: start()/restart() callers learn why.
     const what = `the app ${exit.code === 0 ? 'exited' : 'crashed'} (${describeExit(exit)}) before it was ready`;
     this.#settleReady(new DevsupError('APP_EXITED', what, { exitCode: 1 }));

@@ -35,6 +35,7 @@ describe('bad input', () => {
     [['run', 'src/server.ts', '--kill-grace', 'NaN'], '[devsup] error: command line: --kill-grace must be a non-negative number of milliseconds, got "NaN"'],
     [['run', 'src/server.ts', '--signal', 'SIGNOPE'], '[devsup] error: command line: --signal must be a signal name such as "SIGTERM" or "SIGINT", got "SIGNOPE"'],
     [['run', 'src/server.ts', '--config', 'nope.config.ts'], '[devsup] error: config file not found: <dir>/nope.config.ts (check the --config path)'],
+    [['run', 'src/server.ts', '--config', 'src'], '[devsup] error: config file is a directory: src (give --config a supervisor.config.ts file)'],
     [['serve', 'src/server.ts'], '[devsup] error: unknown command "serve" (devsup run <entry>)'],
     [['exce', '--', 'ls'], '[devsup] error: unknown command "exce" (did you mean devsup exec?)'],
     [['exec'], '[devsup] error: nothing to exec (devsup exec -- python app.py)'],

@@ -65,7 +65,7 @@ describe('--exec: apps that are not Node', () => {
     const project = new Project('crashes.mjs');
     const devsup = project.run([], { args: ['run', '--exec', 'nosuchcmd-devsup'] });
     await devsup.waitForLine(/could not start nosuchcmd-devsup: command not found \(check --exec and the PATH\)/);
-    await devsup.waitForLine(/app crashed \(exit 127\) — waiting for changes/);
+    await devsup.waitForLine(/app crashed while starting \(exit 127\) — waiting for changes/);
     expect(devsup.process.exitCode).toBe(null);
   });
 });
@@ -75,15 +75,15 @@ describe('onCrash', () => {
     const project = new Project('crashes.mjs');
     const devsup = project.run([project.entry, '--on-crash', 'restart']);
     await project.waitFor('start', 3);
-    await devsup.waitForLine(/app crashed \(exit 1\) — restarting in 100 ms \(onCrash: restart, attempt 1\)/);
-    await devsup.waitForLine(/app crashed \(exit 1\) — restarting in 200 ms \(onCrash: restart, attempt 2\)/);
+    await devsup.waitForLine(/app crashed while starting \(exit 1\) — restarting in 100 ms \(onCrash: restart, attempt 1\)/);
+    await devsup.waitForLine(/app crashed while starting \(exit 1\) — restarting in 200 ms \(onCrash: restart, attempt 2\)/);
   });
 
   it('exit: devsup ends with the app\'s exit code', async () => {
     const project = new Project('crashes.mjs');
     const devsup = project.run([project.entry, '--on-crash', 'exit'], { env: { EXIT_CODE: '3' } });
     expect(await devsup.exited).toEqual({ code: 3, signal: null });
-    await devsup.waitForLine(/app crashed \(exit 3\) — exiting \(onCrash: exit\)/);
+    await devsup.waitForLine(/app crashed while starting \(exit 3\) — exiting \(onCrash: exit\)/);
   });
 });
 

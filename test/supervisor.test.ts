@@ -233,11 +233,22 @@ describe('apps that end on their own', () => {
   it('a crash at startup leaves devsup waiting; the fix starts the app', async () => {
     const project = new Project('crashes.mjs');
     const devsup = project.run([project.entry], { env: { THROW: '1' } });
-    await devsup.waitForLine(/app crashed \(exit 1\) — waiting for changes/);
+    await devsup.waitForLine(/app crashed while starting \(exit 1\) — waiting for changes/);
     expect(devsup.stderr).toContain('boom at startup');
     project.write('crashes.mjs', "import { record } from './record.mjs';\nrecord('start', { fixed: true });\nsetInterval(() => {}, 1000);\n");
     await until('the fixed app to start', () => project.named('start').some((e) => e.fixed === true));
     expect(devsup.process.exitCode).toBe(null);
+  });
+
+  it('a syntax error in the app is a crash while starting: devsup says so and waits for the fix', async () => {
+    const project = new Project('crashes.mjs');
+    project.write('crashes.mjs', "import { record } from './record.mjs';\nconst = 1;\n");
+    const devsup = project.run([project.entry]);
+    await devsup.waitForLine(/app crashed while starting \(exit 1\) — waiting for changes/);
+    expect(devsup.stderr).toContain('SyntaxError');
+    project.write('crashes.mjs', "import { record } from './record.mjs';\nrecord('start', { fixed: true });\nsetInterval(() => {}, 1000);\n");
+    await until('the fixed app to start', () => project.named('start').some((e) => e.fixed === true));
+    await devsup.waitForLine(/change in crashes\.mjs → starting/);
   });
 
   it('a CommonJS script that finishes exits on its own, and devsup says so', async () => {

@@ -82,8 +82,9 @@ export class Project {
   readonly entry: string;
   readonly #runs: Devsup[] = [];
 
-  constructor(fixture: string, as?: string) {
+  constructor(fixture: string, as?: string, more: string[] = []) {
     this.dir = makeProject(basename(fixture));
+    for (const file of more) copyFileSync(join(ROOT, 'fixtures', file), join(this.dir, file));
     // Outside the project, so that recording an event is not itself a change.
     this.eventsFile = `${this.dir}.events.jsonl`;
     this.entry = as ?? basename(fixture);
@@ -132,11 +133,21 @@ export class Project {
   }
 
   /** Starts `devsup run <args>` in this project (or `devsup <options.args>` when given). */
-  run(args: string[], options: { env?: Record<string, string>; detached?: boolean; args?: string[] } = {}): Devsup {
+  run(args: string[], options: RunOptions = {}): Devsup {
     const run = new Devsup(this, args, options);
     this.#runs.push(run);
     return run;
   }
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  /** Its own process group, so that a test can send SIGINT to the group as a terminal's Ctrl-C does. */
+  detached?: boolean;
+  /** The whole command line after `devsup` (default: `run` and the given arguments). */
+  args?: string[];
+  /** Where the app's (and devsup's) stdout goes: kept for the test by default. */
+  stdout?: 'pipe' | 'ignore';
 }
 
 export class Devsup {
@@ -147,17 +158,16 @@ export class Devsup {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #project: Project;
 
-  constructor(project: Project, args: string[], options: { env?: Record<string, string>; detached?: boolean; args?: string[] }) {
+  constructor(project: Project, args: string[], options: RunOptions) {
     this.#project = project;
     this.process = spawn(process.execPath, [CLI, ...(options.args ?? ['run', ...args])], {
       cwd: project.dir,
       env: { ...process.env, EVENTS: project.eventsFile, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // Its own process group, so that a test can send SIGINT to the group as a terminal's Ctrl-C does.
+      stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'],
       detached: options.detached ?? false,
     });
     this.pid = this.process.pid!;
-    this.process.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
+    this.process.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.process.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolveExit) =>
       this.process.on('exit', (code, signal) => resolveExit({ code, signal })),
