@@ -66,13 +66,13 @@ export class ChildRun {
   /** Every descendant seen while the tree was intact, by pid. */
   readonly #seen = new Map<number, Proc>();
   #snapshot: Promise<void> = Promise.resolve();
+  /** The app's own start time (Proc.start), from the first snapshot. */
+  #startedSince: string | undefined;
 
   constructor(runId: number, options: Options, env: Record<string, string>, handlers: RunHandlers) {
     this.runId = runId;
     const child = spawnChild(options, env, this.token);
     this.pid = child.pid;
-    // reject: false, but the promise must still be observed.
-    child.catch(() => {});
     this.#channel = new JsonLineChannel(child.stdio[3] as Duplex, {
       message: (raw) => {
         const parsed = parseChildMessage(raw);
@@ -152,7 +152,9 @@ export class ChildRun {
     this.#snapshot = this.#snapshot.then(async () => {
       if (!this.alive) return;
       try {
-        for (const p of descendantsOf(this.pid!, await listProcesses())) this.#seen.set(p.pid, p);
+        const procs = await listProcesses();
+        this.#startedSince ??= procs.find((p) => p.pid === this.pid)?.start;
+        for (const p of descendantsOf(this.pid!, procs)) this.#seen.set(p.pid, p);
       } catch {
         // the listing is best effort: a process table we cannot read leaves nothing to reap
       }
@@ -163,7 +165,7 @@ export class ChildRun {
   /** After the exit: ends what is left of this run's processes (see process-tree.ts reap), and waits until they are gone. */
   async reap(waitUntil: number, graceMs: number): Promise<Reaped[]> {
     await this.#snapshot;
-    this.killed = await reap({ seen: this.#seen.values(), token: this.token, waitUntil, graceMs });
+    this.killed = await reap({ seen: this.#seen.values(), token: this.token, startedSince: this.#startedSince, waitUntil, graceMs });
     return this.killed;
   }
 

@@ -3,9 +3,9 @@ import { accessSync, constants as constants_fs, existsSync, statSync } from 'nod
 import { constants } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseCommandString } from 'execa';
 import { DevsupError, didYouMean } from './errors.js';
 import type { LogFormat, LogLevel } from './logger.js';
+import { splitCommand } from './spawn.js';
 
 /** Functions run in the supervisor (not in the app) at each step of the lifecycle. Errors are logged, never fatal. */
 export interface Hooks {
@@ -248,7 +248,7 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
     entry: typeof merged.entry === 'string' ? fromBase('entry', merged.entry) : undefined,
     args: Object.freeze([...(merged.args as string[])]),
     nodeArgs: Object.freeze([...(merged.nodeArgs as string[])]),
-    exec: exec === undefined ? undefined : Object.freeze(typeof exec === 'string' ? parseCommandString(exec) : [...exec]),
+    exec: exec === undefined ? undefined : Object.freeze(typeof exec === 'string' ? splitCommand(exec) : [...exec]),
     shell: merged.shell as boolean,
     cwd,
     env: Object.freeze({ ...(merged.env as Record<string, string>) }),

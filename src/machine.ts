@@ -177,11 +177,18 @@ export function transition(state: State, event: Event): Step {
           ? { reason: 'change', paths: event.paths, settled: false }
           : { reason: event.reason ?? 'manual', paths: [], settled: true };
       switch (state.kind) {
-        case 'starting':
-          return {
-            state: { ...state, pending: mergeTriggers(state.pending, trigger) },
-            effects: [{ type: 'notify', notice: { type: 'deferred', runId: state.runId, trigger } }],
-          };
+        case 'starting': {
+          if (!state.sdk) {
+            // Nothing will say ready (no devsup/child, or not loaded yet): waiting would only delay the restart.
+            const stop = beginStop(state.runId, false, 'start', trigger);
+            const notice: Notice = { type: 'restarting', runId: state.runId, trigger, from: 'starting' };
+            return { state: stop.state, effects: [{ type: 'notify', notice }, ...stop.effects] };
+          }
+          // Said once per deferral: a second save (or the second half of one: truncate, then write) only merges.
+          const pending = mergeTriggers(state.pending, trigger);
+          if (state.pending) return same({ ...state, pending });
+          return { state: { ...state, pending }, effects: [{ type: 'notify', notice: { type: 'deferred', runId: state.runId, trigger } }] };
+        }
         case 'running': {
           // At once, on the first change: the teardown overlaps the rest of a burst instead of waiting it out.
           const stop = beginStop(state.runId, state.sdk, 'start', trigger);

@@ -1,7 +1,7 @@
 // The app's process tree: find descendants while the tree is intact, signal it (tree-kill), and after the app has
 // exited, verify that none of the descendants we saw survive — killing those that do.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import { execa } from 'execa';
 import treeKill from 'tree-kill';
 
 export interface Proc {
@@ -11,9 +11,16 @@ export interface Proc {
   start: string;
 }
 
-async function readProc(pid: number): Promise<Proc | undefined> {
+// /proc/<pid>/stat is a few hundred bytes but reports size 0, for which readFile allocates 64 KiB each time: over
+// every process, several times per restart, that churned tens of MB (the soak saw RSS creep). One small buffer, read
+// synchronously (a couple of ms for the whole table), allocates nothing.
+const statBuffer = Buffer.alloc(4096);
+
+function readProc(pid: number): Proc | undefined {
+  let fd: number | undefined;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    fd = openSync(`/proc/${pid}/stat`, 'r');
+    const stat = statBuffer.toString('latin1', 0, readSync(fd, statBuffer, 0, statBuffer.length, 0));
     // The command name (field 2) may hold spaces and parentheses: the fields we want come after its last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // A zombie has exited already; only its parent's wait() is missing (and a container's pid 1 may never do it).
@@ -21,17 +28,23 @@ async function readProc(pid: number): Promise<Proc | undefined> {
     return { pid, ppid: Number(fields[1]), start: fields[19] ?? '' };
   } catch {
     return undefined; // gone meanwhile
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
 /** Every process on the machine, with its parent. Linux reads /proc; macOS and the BSDs ask ps; Windows has none. */
 export async function listProcesses(): Promise<Proc[]> {
   if (process.platform === 'linux') {
-    const names = await readdir('/proc');
-    const procs = await Promise.all(names.filter((n) => /^\d+$/.test(n)).map((n) => readProc(Number(n))));
-    return procs.filter((p): p is Proc => p !== undefined);
+    const procs: Proc[] = [];
+    for (const name of await readdir('/proc')) {
+      const proc = /^\d+$/.test(name) ? readProc(Number(name)) : undefined;
+      if (proc) procs.push(proc);
+    }
+    return procs;
   }
   if (process.platform === 'win32') return [];
+  const { execa } = await import('execa'); // only where there is no /proc; loaded on first use
   const { stdout } = await execa('ps', ['-A', '-o', 'pid=,ppid=,lstart='], { reject: false });
   return stdout
     .split('\n')
@@ -81,6 +94,7 @@ export async function commandOf(pid: number): Promise<string> {
     }
   }
   if (process.platform === 'win32') return '';
+  const { execa } = await import('execa');
   const { stdout } = await execa('ps', ['-o', 'command=', '-p', String(pid)], { reject: false });
   return stdout.trim();
 }
@@ -139,12 +153,14 @@ export async function listeningAddresses(pids: readonly number[]): Promise<Map<n
  * Processes whose environment carries DEVSUP_RUN=<token>: every process a run started, however it got away —
  * double forks and new sessions included, since the variable is inherited. Linux only (/proc/<pid>/environ).
  */
-export async function markedWith(token: string, procs: readonly Proc[]): Promise<Proc[]> {
+export async function markedWith(token: string, procs: readonly Proc[], startedSince?: string): Promise<Proc[]> {
   if (process.platform !== 'linux') return [];
   const needle = Buffer.from(`\0DEVSUP_RUN=${token}\0`);
+  // Only processes started after the run's app (start times in clock ticks since boot): a handful, not the machine.
+  const since = startedSince === undefined ? 0 : Number(startedSince);
   const found = await Promise.all(
     procs.map(async (p) => {
-      if (p.pid === process.pid) return undefined;
+      if (p.pid === process.pid || Number(p.start) < since) return undefined;
       const environ = await readFile(`/proc/${p.pid}/environ`).catch(() => undefined);
       if (!environ) return undefined;
       // The first variable has no NUL before it: compare with one in front.
@@ -159,6 +175,8 @@ export interface ReapOptions {
   seen: Iterable<Proc>;
   /** The run's DEVSUP_RUN token, to find the ones that left the tree. */
   token: string;
+  /** The start time of the run's app (Proc.start), if known: its processes cannot be older. */
+  startedSince: string | undefined;
   /** Let them finish on their own until then (performance.now() time): a wrapper's real app may still be cleaning up. */
   waitUntil: number;
   /** After SIGTERM, how long before SIGKILL. */
@@ -194,7 +212,7 @@ function signalAll(targets: Proc[], signal: NodeJS.Signals): void {
 export async function reap(options: ReapOptions): Promise<Reaped[]> {
   const procs = await listProcesses();
   const tracked = new Map<number, Proc>();
-  for (const p of [...survivors(options.seen, procs), ...(await markedWith(options.token, procs))]) {
+  for (const p of [...survivors(options.seen, procs), ...(await markedWith(options.token, procs, options.startedSince))]) {
     for (const q of [p, ...descendantsOf(p.pid, procs)]) tracked.set(q.pid, q);
   }
   if (tracked.size === 0) return [];

@@ -3,12 +3,17 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, relative } from 'node:path';
 import { parseEnv } from 'node:util';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import type { Options } from './config.js';
 import { DevsupError, didYouMean } from './errors.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 export const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx'];
+
+// Keeps a Node app from outliving devsup when it does not use devsup/child (see child/guard.ts). Resolved through the
+// package's exports, so that it is the built file whether devsup runs from dist/ or from its sources (tests).
+let guard: string | undefined;
+const guardUrl = () => (guard ??= import.meta.resolve('devsup/child/guard'));
 
 // Resolved from devsup itself, so that an app need not install tsx to run its TypeScript entry.
 let tsxLoader: string | undefined;
@@ -65,7 +70,7 @@ export function commandLine(options: Options): { file: string; args: string[] } 
     return { file: file!, args: [...rest, ...entry, ...options.args] };
   }
   const loader = options.entry && TS_EXTENSIONS.has(extname(options.entry)) ? ['--import', tsxLoaderUrl()] : [];
-  return { file: process.execPath, args: [...options.nodeArgs, ...loader, ...entry, ...options.args] };
+  return { file: process.execPath, args: [...options.nodeArgs, '--import', guardUrl(), ...loader, ...entry, ...options.args] };
 }
 
 /** Variables from envFile that the environment devsup runs in does not already set (as with node --env-file). */
@@ -76,11 +81,14 @@ export function readEnvFile(path: string): Record<string, string> {
 
 export type Child = ReturnType<typeof spawnChild>;
 
+// node:child_process rather than execa here: importing execa costs ~120 ms on this machine (more than starting a
+// Node app), devsup spawns on every restart, and it uses none of execa's extras (it reads its own IPC channel).
 export function spawnChild(options: Options, fileEnv: Record<string, string>, runToken: string) {
   const { file, args } = commandLine(options);
   const common = {
     cwd: options.cwd,
     env: {
+      ...process.env,
       ...fileEnv,
       ...options.env,
       // Tells devsup/child that it is supervised (it deletes these, so the app's own forks do not inherit them).
@@ -93,14 +101,20 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>, ru
       NODE_CHANNEL_FD: '3',
       NODE_CHANNEL_SERIALIZATION_MODE: 'json',
     },
-    extendEnv: true,
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-    reject: false,
-    buffer: false,
-    // The supervisor owns the child's lifetime: its teardown ladder, not execa's exit hooks.
-    cleanup: false,
-    forceKillAfterDelay: false,
-  } as const;
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'] as ('inherit' | 'pipe')[],
+    windowsHide: true,
+  };
   // A shell only when asked for: user paths never pass through one otherwise.
-  return options.shell ? execa([file, ...args].join(' '), { ...common, shell: true }) : execa(file, args, common);
+  return options.shell ? spawn([file, ...args].join(' '), { ...common, shell: true }) : spawn(file, args, common);
+}
+
+/** A command line split into words on spaces; a backslash before a space keeps it in the word (as execa's parseCommandString). */
+export function splitCommand(command: string): string[] {
+  const words: string[] = [];
+  for (const part of command.trim().split(/ +/)) {
+    const last = words.at(-1);
+    if (last?.endsWith('\\')) words[words.length - 1] = `${last.slice(0, -1)} ${part}`;
+    else if (part !== '') words.push(part);
+  }
+  return words;
 }

@@ -81,8 +81,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       checkRunnable(this.options);
       this.#openEventLog();
       const waiter = this.#nextReady();
-      this.#startWatcher();
+      // The app first: the watcher's initial scan of a big project would otherwise compete with its boot.
       this.#dispatch({ type: 'start' });
+      this.#startWatcher();
       await waiter;
     })();
     return this.#started;

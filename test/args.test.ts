@@ -111,6 +111,7 @@ describe('normalize, for the new keys', () => {
   it('splits an exec string like execa does, keeps an array as it is', () => {
     expect(normalize([layer({ exec: 'python -u app.py' })]).exec).toEqual(['python', '-u', 'app.py']);
     expect(normalize([layer({ exec: ['my tool', '--x'] })]).exec).toEqual(['my tool', '--x']);
+    expect(normalize([layer({ exec: '  my\\ tool   --x ' })]).exec).toEqual(['my tool', '--x']);
   });
   it('normalizes extensions and polling', () => {
     expect(normalize([layer({ ext: '.TS, json' })]).ext).toEqual(['ts', 'json']);

@@ -125,7 +125,7 @@ describe('without a supervisor', () => {
 
 describe('what importing it costs', () => {
   // Timing is measured in the benchmarks; here, the structural promise: nothing but Node's own modules.
-  it.each(['dist/child/index.js', 'dist/cjs/child/index.js'])('%s loads only node: built-ins', (file) => {
+  it.each(['dist/child/index.js', 'dist/cjs/child/index.js', 'dist/child/guard.js'])('%s loads only node: built-ins', (file) => {
     const source = readFileSync(join(ROOT, file), 'utf8');
     const specifiers = [...source.matchAll(/(?:from\s+|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
     expect(specifiers.length).toBeGreaterThan(0);

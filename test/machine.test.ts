@@ -37,8 +37,16 @@ const rows: Row[] = [
     [{ type: 'disarm' }, { type: 'notify', notice: { type: 'ready', runId: 2, via: 'timeout' } }]],
   ['starting: a change is kept for after ready, nothing sent', starting(), { type: 'changed', paths: ['a.ts'] },
     starting(change('a.ts')), [{ type: 'notify', notice: { type: 'deferred', runId: 2, trigger: change('a.ts') } }]],
-  ['starting: changes merge, without duplicates', starting(change('a.ts')), { type: 'changed', paths: ['a.ts', 'b.ts'] },
-    starting(change('a.ts', 'b.ts')), [{ type: 'notify', notice: { type: 'deferred', runId: 2, trigger: change('a.ts', 'b.ts') } }]],
+  ['starting, no hello (nothing will say ready): a change restarts at once, with a signal', starting(null, false),
+    { type: 'changed', paths: ['a.ts'] }, stopping({ sdk: false, phase: 'terminating' }),
+    [
+      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'starting' } },
+      { type: 'disarm' },
+      { type: 'signal', runId: 2, signal: 'stop', tree: true },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+    ]],
+  ['starting: changes merge, without duplicates, and are announced once', starting(change('a.ts')), { type: 'changed', paths: ['a.ts', 'b.ts'] },
+    starting(change('a.ts', 'b.ts')), []],
   ['starting: ready with a pending change → exactly one follow-up restart', starting(change('a.ts')), { type: 'ready', runId: 2 },
     stopping({ trigger: change('a.ts') }),
     [

@@ -229,6 +229,19 @@ describe('Ctrl-C and supervisor death', () => {
   });
 });
 
+describe('devsup killed with SIGKILL, app without devsup/child', () => {
+  it('the app still gets SIGTERM (from devsup\'s preload) and runs its own handler', async () => {
+    const project = new Project('plain-sigterm.mjs');
+    const port = await freePort();
+    const devsup = project.run([project.entry], { env: { PORT: String(port) } });
+    const [app] = await project.waitFor('listening');
+    devsup.process.kill('SIGKILL');
+    await devsup.exited;
+    await project.waitFor('cleanup-end');
+    await until('the orphaned app to exit', () => !isAlive(app!.pid), 10_000);
+  });
+});
+
 describe('apps that end on their own', () => {
   it('a crash at startup leaves devsup waiting; the fix starts the app', async () => {
     const project = new Project('crashes.mjs');

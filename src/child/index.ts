@@ -226,6 +226,10 @@ interface Handle {
   localPort?: number;
   pid?: number;
   spawnargs?: string[];
+  exitCode?: number | null;
+  signalCode?: string | null;
+  listening?: boolean;
+  destroyed?: boolean;
   _handle?: { fd?: number; constructor?: { name?: string } } | null;
 }
 // The resource kinds (getActiveResourcesInfo) that the handles we name individually stand for.
@@ -243,13 +247,16 @@ function audit(): OpenResource[] {
       accounted.push(WRAP_OF[handle._handle?.constructor?.name ?? ''] ?? '');
     } else if (typeof handle.address === 'function' && handle.listen !== undefined) {
       accounted.push(handle._handle?.constructor?.name === 'Pipe' ? 'PipeServerWrap' : 'TCPServerWrap');
-      found.push({ type: 'TCP server', detail: formatAddress(handle.address()) });
+      // A server whose close() was called is on its way out (its handle closes a moment later): not a leak.
+      if (handle.listening !== false) found.push({ type: 'TCP server', detail: formatAddress(handle.address()) });
     } else if (handle.remoteAddress !== undefined) {
       accounted.push('TCPSocketWrap');
-      found.push({ type: 'socket', detail: `${handle.localAddress}:${handle.localPort} → ${handle.remoteAddress}:${handle.remotePort}` });
+      if (!handle.destroyed) found.push({ type: 'socket', detail: `${handle.localAddress}:${handle.localPort} → ${handle.remoteAddress}:${handle.remotePort}` });
     } else if (typeof handle.pid === 'number' && Array.isArray(handle.spawnargs)) {
       accounted.push('ProcessWrap');
-      found.push({ type: 'child process', detail: `pid ${handle.pid} (${handle.spawnargs.join(' ')})` });
+      // Likewise a child process that has exited, whose handle is still closing.
+      const exited = (handle.exitCode ?? null) !== null || (handle.signalCode ?? null) !== null;
+      if (!exited) found.push({ type: 'child process', detail: `pid ${handle.pid} (${handle.spawnargs.join(' ')})` });
     }
   }
   const counts = new Map<string, number>();
