@@ -2,7 +2,6 @@
 // exited, verify that none of the descendants we saw survive — killing those that do.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import treeKill from 'tree-kill';
 
 export interface Proc {
   pid: number;
@@ -80,7 +79,8 @@ export function survivors(seen: Iterable<Proc>, now: readonly Proc[]): Proc[] {
 }
 
 /** Signals `pid` and all its descendants, walking the tree while it is still intact. Resolves when sent. */
-export function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
+export async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
+  const { default: treeKill } = await import('tree-kill'); // only when a ladder escalates: not at start-up
   return new Promise((resolve) => treeKill(pid, signal, () => resolve()));
 }
 

@@ -13,7 +13,7 @@ import { shutdownMessage, type ChildMessage, type CleanupResult, type OpenResour
 import type { Reaped } from './process-tree.js';
 import { describeCleanup, describeExit, describeTrigger, formatOpen, formatProgress, formatReaped, restartSummary, seconds } from './report.js';
 import { checkRunnable, describeApp, readEnvFile } from './spawn.js';
-import { startWatcher, type Watcher } from './watcher.js';
+import type { Watcher } from './watcher.js';
 
 export type { TeardownReport };
 export type CleanupReport = CleanupResult;
@@ -83,7 +83,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const waiter = this.#nextReady();
       // The app first: the watcher's initial scan of a big project would otherwise compete with its boot.
       this.#dispatch({ type: 'start' });
-      this.#startWatcher();
+      void this.#startWatcher();
       await waiter;
     })();
     return this.#started;
@@ -127,7 +127,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  #startWatcher(): void {
+  // Loaded after the app was spawned: chokidar and picomatch are ~30 ms of the first start that the app need not wait for.
+  async #startWatcher(): Promise<void> {
+    const { startWatcher } = await import('./watcher.js');
+    if (this.#state.kind === 'closed') return;
     const { cwd, watch, ignore, ext, debounce, poll } = this.options;
     this.#watcher = startWatcher({
       root: cwd,
