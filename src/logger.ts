@@ -36,7 +36,7 @@ function humanStream(out: { write(line: string): unknown; columns?: number }, co
       if (!terminal) return;
       if (status !== undefined) clear();
       // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-      const line = text === undefined ? undefined : `[devsup] ${text}`.slice(0, Math.max(20, (out.columns ?? 80) - 1));
+      const line = text === undefined ? undefined : `[devsup] ${text}`.slice(0, Math.max(20, (out.columns || 80) - 1));
       status = line === undefined ? undefined : color ? styleText('dim', line) : line;
       if (status !== undefined) out.write(status);
     },

@@ -1,7 +1,8 @@
 // The I/O shell around the state machine: performs its effects (spawn, send, signal, timers, reap, log) and feeds
 // what happens (messages, exits, timers, file changes) back in as events. No process.exit, no signal handlers.
 import { EventEmitter } from 'node:events';
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ChildRun, type TeardownReport } from './child-run.js';
 import { normalize, type Config, type Options } from './config.js';
 import { DevsupError } from './errors.js';
@@ -33,6 +34,13 @@ export interface SupervisorEvents {
 
 const now = () => performance.now();
 const ms = (from: number) => Math.round(now() - from);
+
+// For the summary: the files that still exist (a tool's temporary file, renamed over the real one, is not news),
+// unless the change was a deletion.
+function present(cwd: string, trigger: Trigger): Trigger {
+  const paths = trigger.paths.filter((p) => existsSync(join(cwd, p)));
+  return paths.length > 0 ? { ...trigger, paths } : trigger;
+}
 // Cleanups running longer than this get a live progress line.
 const PROGRESS_AFTER_MS = 500;
 
@@ -421,7 +429,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // One line per restart: what triggered it, how long the old app took to go, how long the new one to come.
       const line = restartSummary({
         number: run.runId - 1,
-        trigger: restart.trigger,
+        trigger: present(this.options.cwd, restart.trigger),
         teardownMs: restart.teardownMs,
         readyMs: via === 'message' ? took : undefined,
         cleanups: this.options.logLevel === 'debug' ? restart.cleanups : undefined,

@@ -10,8 +10,12 @@ export const IGNORED_DIRS = [
   'node_modules', '.git', '.hg', '.svn', 'dist', 'build', 'out', 'coverage', '.nyc_output',
   '.next', '.nuxt', '.svelte-kit', '.turbo', '.cache', '.parcel-cache', '.vite',
 ];
-// Editors' swap, backup and atomic-save files (vim, emacs, JetBrains, macOS), and logs an app writes about itself.
-const IGNORED_FILES = [/\.sw[a-px]$/, /~$/, /^\.#/, /^#.*#$/, /^4913$/, /^\.DS_Store$/, /___jb_(tmp|old)___$/, /\.log$/];
+// Editors' and tools' swap, backup and atomic-save files (vim, emacs, JetBrains, macOS, `sed -i`, `*.tmp`), and logs
+// an app writes about itself.
+const IGNORED_FILES = [
+  /\.sw[a-px]$/, /~$/, /^\.#/, /^#.*#$/, /^4913$/, /^\.DS_Store$/, /___jb_(tmp|old)___$/, /^sed[A-Za-z0-9]{6}$/, /\.tmp$/i,
+  /\.log$/,
+];
 
 /**
  * Whether a path (relative to the project root, with '/' separators) is ignored. `extra` entries are globs

@@ -1,8 +1,9 @@
 // Teardown you can see: leak audit, leftover processes and their ports, deadline extension, progress, the per-restart
 // summary, and the --events stream. Real processes, checked by log lines, ordering, pids and ports.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { freePort, isAlive, Project, until } from './helpers/harness.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { CLI, freePort, isAlive, Project, until } from './helpers/harness.js';
 
 describe('leak audit', () => {
   it('names a server and a timer a cleanup forgot, with the address, in human and JSON output', async () => {
@@ -133,5 +134,37 @@ describe('--events', () => {
       { runId: 1, code: 0, signal: null, asked: true }, { runId: 2, code: 0, asked: true }, { runId: 3, code: 0, asked: true },
     ]);
     expect(lines.at(-1)).toEqual({ v: 1, t: expect.any(Number), type: 'close', exitCode: 0 });
+  });
+});
+
+describe('on a terminal', () => {
+  it('redraws one progress line in place, and the terminal itself is not reported as left open', async () => {
+    const project = new Project('slow-cleanup.ts');
+    const port = await freePort();
+    // `script` gives devsup and the app a real pseudo-terminal, as a person's shell would.
+    const command = `${process.execPath} ${CLI} run ${project.entry}`;
+    const term = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: project.dir,
+      env: { ...process.env, EVENTS: project.eventsFile, PORT: String(port), CLEANUP_MS: '1200', COLUMNS: '120' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    onTestFinished(() => {
+      try {
+        process.kill(-term.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    });
+    let screen = '';
+    term.stdout!.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    await until('the app to be ready', () => /ready in \d+ ms/.test(screen));
+    project.setVersion(2);
+    await until('the restart summary', () => /restart #1: change in version\.mjs/.test(screen), 30_000);
+    // Redrawn: the line is cleared (\r ESC[2K) and written again as the cleanup runs.
+    const redraws = screen.split('\r\x1b[2K').filter((part) => part.includes('stopping: http server ✓'));
+    expect(redraws.length).toBeGreaterThan(2);
+    expect(screen).not.toContain('left open');
+    process.kill(-term.pid!, 'SIGINT');
   });
 });

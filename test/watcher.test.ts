@@ -14,6 +14,8 @@ describe('createIgnore', () => {
     ['src/server.ts~', true],
     ['src/.#server.ts', true],
     ['4913', true],
+    ['src/sedqERyHD', true],
+    ['src/server.ts.tmp', true],
     ['logs/app.log', true],
     ['tmp/cache.json', true],
     ['db.sqlite', true],

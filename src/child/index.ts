@@ -230,6 +230,7 @@ interface Handle {
   signalCode?: string | null;
   listening?: boolean;
   destroyed?: boolean;
+  fd?: number;
   _handle?: { fd?: number; constructor?: { name?: string } } | null;
 }
 // The resource kinds (getActiveResourcesInfo) that the handles we name individually stand for.
@@ -241,8 +242,9 @@ function audit(): OpenResource[] {
   const accounted: string[] = [];
   const handles = (process as unknown as { _getActiveHandles?: () => Handle[] })._getActiveHandles?.() ?? [];
   for (const handle of handles) {
-    // stdio (fd 0-2) is not a leak; compared by fd, since touching process.stdin would open it.
-    const fd = handle._handle?.fd;
+    // stdio (fd 0-2) is not a leak; compared by fd, since touching process.stdin would open it. A terminal's streams
+    // (tty.WriteStream) carry the fd themselves, a pipe's on its handle.
+    const fd = handle.fd ?? handle._handle?.fd;
     if (typeof fd === 'number' && fd >= 0 && fd <= 2) {
       accounted.push(WRAP_OF[handle._handle?.constructor?.name ?? ''] ?? '');
     } else if (typeof handle.address === 'function' && handle.listen !== undefined) {
