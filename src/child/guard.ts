@@ -1,32 +1,18 @@
 // Preloaded (node --import) into every Node app devsup starts, before the app's own code: if devsup dies (even
 // `kill -9`), an app that does not use devsup/child gets SIGTERM from itself, so that its own handler runs and it does
 // not stay behind holding a port. An app that uses devsup/child is left to it. Node built-ins only; sends nothing.
-import { readFileSync } from 'node:fs';
+import { supervisorGone } from './liveness.js';
 
 const supervisorPid = Number(process.env.DEVSUP_PID);
 const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;
 const sdk = Symbol.for('devsup.child.registry');
-
-function supervisorGone(): boolean {
-  try {
-    process.kill(supervisorPid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    const stat = readFileSync(`/proc/${supervisorPid}/stat`, 'utf8');
-    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-}
 
 if (process.channel && supervisorPid > 0) {
   process.on('disconnect', () => {
     if ((globalThis as Record<symbol, unknown>)[sdk]) return; // devsup/child handles it, with the app's cleanups
     let looks = 0;
     const look = setInterval(() => {
-      if (supervisorGone()) {
+      if (supervisorGone(supervisorPid)) {
         clearInterval(look);
         setTimeout(() => process.exit(1), stopTimeoutMs).unref();
         process.kill(process.pid, 'SIGTERM');

@@ -2,7 +2,6 @@
 // importing it costs about 2 ms; built as ESM and as CommonJS, both sharing one registry (see below). Under devsup it
 // speaks the IPC protocol (docs/PROTOCOL.md); without devsup (production) SIGTERM and SIGINT run the same cleanups.
 import { AsyncResource } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
 import type { ChildMessage, CleanupResult, OpenResource } from '../protocol.js';
 
 export type CleanupFn = () => void | Promise<void>;
@@ -62,33 +61,20 @@ function install(): Registry {
     // The supervisor went away (killed, crashed): never stay behind holding a port. But the channel also closes
     // when the app calls process.disconnect() itself: only a supervisor that is gone means "stop".
     process.on('disconnect', () => {
-      let looks = 0;
-      const look = setInterval(() => {
-        if (supervisorGone(state.supervisorPid)) begin('disconnect');
-        if (state.done || ++looks >= 25) clearInterval(look);
-      }, 20);
+      // Loaded only now: a second module would double what importing devsup/child costs an app (~2 ms each).
+      void import('./liveness.js').then(({ supervisorGone }) => {
+        let looks = 0;
+        const look = setInterval(() => {
+          if (supervisorGone(state.supervisorPid)) begin('disconnect');
+          if (state.done || ++looks >= 25) clearInterval(look);
+        }, 20);
+      });
     });
     // Our listeners must not keep an app alive that would otherwise exit on its own.
     process.channel?.unref();
     send({ devsup: 1, type: 'hello', sdk: SDK_VERSION, pid: process.pid }, undefined, state);
   }
   return state;
-}
-
-function supervisorGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  // Dead but not yet collected by its own parent (a zombie) is gone too. Linux says so in /proc; elsewhere, the
-  // check above succeeds only until the zombie is collected, a moment later.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
 }
 
 function send(message: ChildMessage, then?: () => void, state: Registry = registry): void {

@@ -1,0 +1,19 @@
+// Is devsup still there? For devsup/child and the preload guard, when their IPC channel closes: it also closes when
+// the app calls process.disconnect() itself, and only a supervisor that is gone means "stop".
+import { readFileSync } from 'node:fs';
+
+export function supervisorGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  // Dead but not yet collected by its own parent (a zombie) is gone too. Linux says so in /proc; elsewhere, the
+  // check above succeeds only until the zombie is collected, a moment later.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
