@@ -1,5 +1,5 @@
-// Watches the project (chokidar), drops what never matters (node_modules, .git, build output, editor droppings), and
-// turns each burst of changes into one `changed(paths)` call after a quiet period.
+// Watches the project (chokidar), drops what never matters (node_modules, .git, build output, editor droppings),
+// reports changes at once and says when they have settled (a quiet period), so a burst makes one restart.
 import { stat } from 'node:fs/promises';
 import { extname, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
