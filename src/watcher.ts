@@ -1,9 +1,10 @@
 // Watches the project (chokidar), drops what never matters (node_modules, .git, build output, editor droppings),
 // reports changes at once and says when they have settled (a quiet period), so a burst makes one restart.
 import { stat } from 'node:fs/promises';
-import { extname, relative, sep } from 'node:path';
+import { basename, dirname, extname, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { watch, type FSWatcher } from 'chokidar';
+import { GitIgnores } from './gitignore.js';
 
 /** Folders never worth a restart; pruned from the walk, so no watch is spent on them. */
 export const IGNORED_DIRS = [
@@ -151,6 +152,9 @@ const RECHECK_MS = 60;
 
 export function startWatcher(options: WatcherOptions): Watcher {
   const ignored = createIgnore(options.ignore);
+  const gitignores = new GitIgnores(options.root);
+  // A file named in `watch` is watched even if git ignores it (.env usually is).
+  const named = new Set(options.paths);
   const relativeTo = (absolute: string) => toPosix(relative(options.root, absolute));
   const feed = new ChangeFeed(options.onChange, options.onSettled, options.debounce);
   const seen = new Map<string, { ctimeMs: number; timer: NodeJS.Timeout }>();
@@ -176,9 +180,13 @@ export function startWatcher(options: WatcherOptions): Watcher {
     ignoreInitial: true,
     ...(options.poll === false ? {} : { usePolling: true, interval: options.poll, binaryInterval: options.poll }),
     // Matched on the path relative to the project, so that a project living below a folder named "build" still works.
-    ignored: (path) => ignored(relativeTo(path)),
+    ignored: (path, stats) => {
+      const rel = relativeTo(path);
+      return ignored(rel) || (!named.has(path) && gitignores.ignores(rel, stats?.isDirectory() ?? false));
+    },
   });
   fsw.on('all', (event, path, stats) => {
+    if (basename(path) === '.gitignore') gitignores.forget(toPosix(relative(options.root, dirname(path))));
     if ((event !== 'add' && event !== 'change' && event !== 'unlink') || !counts(path)) return;
     if (event === 'unlink') {
       clearTimeout(seen.get(path)?.timer);

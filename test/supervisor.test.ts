@@ -183,10 +183,23 @@ describe('Ctrl-C and supervisor death', () => {
     const [app] = await project.waitFor('ready');
     process.kill(-devsup.pid, 'SIGINT');
     const exit = await devsup.exited;
-    expect(exit).toEqual({ code: 0, signal: null });
+    expect(exit, devsup.stderr).toEqual({ code: 0, signal: null });
     expect(project.named('cleanup-end').map((e) => e.pid)).toEqual([app!.pid]);
     expect(isAlive(app!.pid)).toBe(false);
     expect(devsup.count(/cleanups: http server \d+ ms, db pool \d+ ms/)).toBe(1);
+  });
+
+  it('a Ctrl-C that reaches the app after devsup\'s own request does not cut its cleanups short', async () => {
+    // The terminal sends SIGINT to the app and to devsup at once; devsup's IPC request can be read first.
+    const project = new Project('slow-cleanup.ts');
+    const devsup = project.run([project.entry, '--verbose'], { env: { PORT: String(await freePort()), CLEANUP_MS: '800' } });
+    const [app] = await project.waitFor('ready');
+    project.setVersion(2);
+    await project.waitFor('cleanup-start');
+    process.kill(app!.pid, 'SIGINT');
+    await project.waitFor('cleanup-end');
+    await devsup.waitForLine(/app exited \(exit 0\)/);
+    await project.waitFor('start', 2);
   });
 
   it('Ctrl-C: devsup exits with the app\'s own code when its cleanups failed', async () => {

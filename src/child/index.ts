@@ -46,10 +46,16 @@ function install(): Registry {
   const state: Registry = { entries: [], done: undefined, readySent: false, supervised, stopTimeoutMs, supervisorPid };
   holder[KEY] = state;
 
+  let signalled = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      // A second signal while the cleanups run means "now": the same convention as close-with-grace and node.
-      if (state.done) process.exit(signal === 'SIGINT' ? 130 : 143);
+      // A second signal while the cleanups run means "now" (the convention of close-with-grace and node), and so
+      // does devsup's SIGTERM after its own request to stop (the deadline passed). But a terminal's Ctrl-C reaches
+      // the app and devsup at once, and devsup's request may be read first: that SIGINT is the same Ctrl-C, not a
+      // second one, and must not cut the cleanups short.
+      const forced = signalled || (state.done !== undefined && signal !== 'SIGINT');
+      signalled = true;
+      if (forced) process.exit(signal === 'SIGINT' ? 130 : 143);
       begin(signal);
     });
   }
