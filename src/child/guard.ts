@@ -1,7 +1,7 @@
 // Preloaded (node --import) into every Node app devsup starts, before the app's own code: if devsup dies (even
 // `kill -9`), an app that does not use devsup/child gets SIGTERM from itself, so that its own handler runs and it does
 // not stay behind holding a port. An app that uses devsup/child is left to it. Node built-ins only; sends nothing.
-import { supervisorGone } from './liveness.js';
+import { processGone } from './liveness.js';
 
 const supervisorPid = Number(process.env.DEVSUP_PID);
 const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;
@@ -12,7 +12,7 @@ if (process.channel && supervisorPid > 0) {
     if ((globalThis as Record<symbol, unknown>)[sdk]) return; // devsup/child handles it, with the app's cleanups
     let looks = 0;
     const look = setInterval(() => {
-      if (supervisorGone(supervisorPid)) {
+      if (processGone(supervisorPid)) {
         clearInterval(look);
         setTimeout(() => process.exit(1), stopTimeoutMs).unref();
         process.kill(process.pid, 'SIGTERM');

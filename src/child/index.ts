@@ -68,10 +68,10 @@ function install(): Registry {
     // when the app calls process.disconnect() itself: only a supervisor that is gone means "stop".
     process.on('disconnect', () => {
       // Loaded only now: a second module would double what importing devsup/child costs an app (~2 ms each).
-      void import('./liveness.js').then(({ supervisorGone }) => {
+      void import('./liveness.js').then(({ processGone }) => {
         let looks = 0;
         const look = setInterval(() => {
-          if (supervisorGone(state.supervisorPid)) begin('disconnect');
+          if (processGone(state.supervisorPid)) begin('disconnect');
           if (state.done || ++looks >= 25) clearInterval(look);
         }, 20);
       });

@@ -2,7 +2,8 @@
 // the app calls process.disconnect() itself, and only a supervisor that is gone means "stop".
 import { readFileSync } from 'node:fs';
 
-export function supervisorGone(pid: number): boolean {
+/** Whether the process is gone: no such pid, or dead and not yet collected by its parent (a zombie). */
+export function processGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
+import { processGone } from '../../src/child/liveness.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
@@ -43,18 +44,9 @@ export async function until<T>(what: string, check: () => T | undefined | false,
   }
 }
 
+/** Whether a process still runs (a zombie does not: it has exited, only its parent has not collected it). */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie still answers kill(0): it has exited, only its parent has not collected it.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return process.platform !== 'linux';
-  }
+  return !processGone(pid);
 }
 
 export function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
