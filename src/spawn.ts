@@ -79,8 +79,6 @@ export function readEnvFile(path: string): Record<string, string> {
   return Object.fromEntries(Object.entries(parsed).filter(([key]) => process.env[key] === undefined));
 }
 
-export type Child = ReturnType<typeof spawnChild>;
-
 // node:child_process rather than execa here: importing execa costs ~120 ms on this machine (more than starting a
 // Node app), all of it before the first app could start, and devsup uses none of execa's extras for the app (it
 // reads its own IPC channel and runs its own stop ladder). execa remains for `ps` where there is no /proc.
