@@ -548,6 +548,8 @@ function report(results) {
   out.push('');
 
   const lat = results.latency;
+  // Every edit of one tool on one entry language and cleanup, across sessions.
+  const editsOf = (lang, c, t) => lat.filter((r) => r.lang === lang && r.cleanupMs === c && r.tool === t).flatMap((r) => r.edits ?? []);
   if (lat.length > 0) {
     out.push('## First start: launch → first answer (ms)');
     out.push('');
@@ -564,8 +566,7 @@ function report(results) {
     const rows2 = [];
     for (const lang of ['js', 'ts']) {
       for (const c of CLEANUPS) {
-        const here = lat.filter((r) => r.lang === lang && r.cleanupMs === c);
-        rows2.push(...statRows(lang, LATENCY_TOOLS[lang], (t) => here.filter((r) => r.tool === t).flatMap((r) => (r.edits ?? []).map((e) => e.ms)), [lang, `${c} ms`]));
+        rows2.push(...statRows(lang, LATENCY_TOOLS[lang], (t) => editsOf(lang, c, t).map((e) => e.ms), [lang, `${c} ms`]));
       }
     }
     out.push(table(['entry', 'cleanup', 'tool', 'median', 'min–max', 'n', 'devsup ÷ peer'], rows2));
@@ -579,7 +580,7 @@ function report(results) {
     for (const lang of ['js', 'ts']) {
       for (const c of CLEANUPS) {
         for (const t of LATENCY_TOOLS[lang]) {
-          const edits = lat.filter((r) => r.lang === lang && r.cleanupMs === c && r.tool === t).flatMap((r) => r.edits ?? []);
+          const edits = editsOf(lang, c, t);
           const m = (key) => fmt(summarize(edits.map((e) => e.phases?.[key])).median);
           rows3.push([lang, `${c} ms`, label(t), m('toSignal'), m('cleanupAndExit'), m('exitToNewProcess'), m('toNewProcess'), m('boot'), m('answer'), fmt(summarize(edits.map((e) => e.ms)).median)]);
         }
@@ -594,7 +595,7 @@ function report(results) {
     for (const lang of ['js', 'ts']) {
       for (const c of CLEANUPS) {
         for (const t of LATENCY_TOOLS[lang]) {
-          const edits = lat.filter((r) => r.lang === lang && r.cleanupMs === c && r.tool === t).flatMap((r) => r.edits ?? []);
+          const edits = editsOf(lang, c, t);
           const n = edits.length;
           const count = (f) => edits.filter(f).length;
           const starts = edits.reduce((a, e) => a + (e.starts ?? 0), 0);
