@@ -1,7 +1,7 @@
 // The one options model: defaults < config file < command line (or the API's options), validated once, then frozen.
 import { accessSync, constants as constants_fs, existsSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DevsupError, didYouMean } from './errors.js';
 import type { LogFormat, LogLevel } from './logger.js';
@@ -335,9 +335,10 @@ export async function loadConfigFile(file: string): Promise<Layer> {
   return { source: relativeName(path), values: config as Record<string, unknown>, base: dirname(path) };
 }
 
+// The config file as the person would name it: relative to where they are, unless it is outside.
 function relativeName(path: string): string {
-  const rel = path.startsWith(process.cwd()) ? path.slice(process.cwd().length + 1) : path;
-  return rel || path;
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
 function firstLine(error: unknown): string {
