@@ -1,5 +1,5 @@
-// The app's process tree: find descendants while the tree is intact, signal it (tree-kill), and after the app has
-// exited, verify that none of the descendants we saw survive — killing those that do.
+// The app's processes: find descendants while the tree is intact, signal the tree (tree-kill), and after the app has
+// exited, end what is left of the run — the descendants seen, and (Linux) every process carrying its DEVSUP_RUN.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 
