@@ -58,6 +58,10 @@ export class ChildRun {
   killed: Reaped[] = [];
   /** Inherited by every process of this run (DEVSUP_RUN), to find the ones that leave the tree. */
   readonly token = randomUUID();
+  /** How many loaded modules Node reported (an app run by node reports at least its entry). */
+  modulesReported = 0;
+  /** How many of them were new to the watcher (before ready). */
+  modulesWatched = 0;
   /** Whether devsup/child finished the shutdown and said so. */
   shutdownDone = false;
   /** Whether the ladder reached SIGKILL for it (nothing left to wait for). */

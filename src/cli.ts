@@ -24,7 +24,9 @@ Options                                                                 default
   --signal <name>        stop signal (first rung without devsup/child)   SIGTERM
   --debounce <ms>        quiet period before the next child starts       75
   --delay <s|Nms>        nodemon's spelling of --debounce (2.5 = 2500 ms)
-  -w, --watch <path>     watch this path instead of the project (repeat) .
+  -w, --watch <path>     also watch this file, folder or glob (repeat)   the files the app loads,
+                         (with --exec: instead of the project)           .env*, package.json, tsconfig.json
+  --watch-all            watch the whole project, as nodemon does         off
   -i, --ignore <glob>    never restart for this name/glob (repeat)       node_modules, .git, dist, …
   -e, --ext <list>       only these extensions restart, e.g. ts,json     any
   --poll [ms]            poll instead of file system events               off (100 ms when on)

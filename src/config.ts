@@ -45,8 +45,14 @@ export interface Config {
   env?: Record<string, string>;
   /** A .env file read before each start; the environment devsup runs in wins over it, `env` over both. */
   envFile?: string;
-  /** Files and folders to watch (default: the whole project, "."). */
+  /**
+   * Files, folders and globs to watch on top of the files the app loads (its module graph) and .env*, package.json,
+   * tsconfig.json. Folders and globs skip what the ignores and .gitignore skip; a file named here is always watched.
+   * For `exec`, which reports no module graph, the default is the whole project.
+   */
   watch?: string[];
+  /** Watch everything under the project (minus the ignores), as nodemon does, not only what the app loads. */
+  watchAll?: boolean;
   /** Globs or names never to watch, on top of the built-in ones (node_modules, .git, dist, …). */
   ignore?: string[];
   /** Only changes to files with these extensions restart (e.g. ["ts", "json"] or "ts,json"); empty: any file. */
@@ -94,6 +100,7 @@ export interface Options {
   readonly env: Readonly<Record<string, string>>;
   readonly envFile: string | undefined;
   readonly watch: readonly string[];
+  readonly watchAll: boolean;
   readonly ignore: readonly string[];
   readonly ext: readonly string[];
   readonly debounce: number;
@@ -117,7 +124,8 @@ export const defaults = {
   nodeArgs: [],
   shell: false,
   env: {},
-  watch: ['.'],
+  watch: [],
+  watchAll: false,
   ignore: [],
   ext: [],
   // The teardown starts on the first change; the next child starts once no change came for this long. Above
@@ -149,7 +157,7 @@ export interface Layer {
 }
 
 export const CONFIG_KEYS = [
-  'entry', 'args', 'nodeArgs', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'ignore', 'ext', 'debounce',
+  'entry', 'args', 'nodeArgs', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext', 'debounce',
   'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'signal', 'onCrash', 'clearScreen',
   'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
 ] as const satisfies readonly (keyof Config)[];
@@ -189,7 +197,8 @@ const CHECKS: Record<Key, Check> = {
       ? undefined
       : 'an object of string values',
   envFile: text,
-  watch: (v) => (texts(v) === undefined && (v as string[]).length > 0 ? undefined : 'a non-empty array of paths'),
+  watch: (v) => (texts(v) === undefined ? undefined : 'an array of paths or globs'),
+  watchAll: boolean,
   ignore: texts,
   ext: (v) => (typeof v === 'string' || texts(v) === undefined ? undefined : 'extensions such as ["ts", "json"] or "ts,json"'),
   debounce: milliseconds,
@@ -254,6 +263,7 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
     env: Object.freeze({ ...(merged.env as Record<string, string>) }),
     envFile: typeof merged.envFile === 'string' ? fromBase('envFile', merged.envFile) : undefined,
     watch: Object.freeze((merged.watch as string[]).map((p) => fromBase('watch', p))),
+    watchAll: merged.watchAll as boolean,
     ignore: Object.freeze([...(merged.ignore as string[])]),
     ext: Object.freeze(toExtensions(merged.ext as string[] | string)),
     debounce: merged.debounce as number,

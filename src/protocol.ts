@@ -1,6 +1,9 @@
 // The IPC protocol between devsup and the app: JSON objects over Node's IPC channel, each tagged `devsup: 1`
 // so that the app's own `process.send` traffic is never mistaken for ours. See docs/PROTOCOL.md.
 
+import { isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 export const PROTOCOL_VERSION = 1;
 
 export type StopReason = 'restart' | 'exit' | 'manual';
@@ -39,7 +42,9 @@ export type ChildMessage =
   | { devsup: 1; type: 'stopping'; cleanups: string[] }
   | { devsup: 1; type: 'cleanup'; name: string; status: CleanupStatus; ms: number; error?: string }
   | { devsup: 1; type: 'extend'; ms: number }
-  | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[]; openHandles: OpenResource[] };
+  | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[]; openHandles: OpenResource[] }
+  /** Files the app loaded: Node's own reports (`watch:import`, `watch:require`), turned into absolute paths. */
+  | { devsup: 1; type: 'modules'; files: string[] };
 
 const CLEANUP_STATUSES: readonly string[] = ['started', 'done', 'failed', 'timed-out'];
 // A name or an error longer than this is cut: a report line, not a payload.
@@ -78,8 +83,45 @@ function parseResult(value: unknown): CleanupResult | undefined {
   return error === undefined ? { name, status, ms } : { name, status, ms, error };
 }
 
+/**
+ * A module Node reported loading, as an absolute path: `watch:import` gives URLs (`file:///src/a.ts`), `watch:require`
+ * file names (or null for Node's own). Loaders add queries (tsx: `a.ts?tsx-…`, even percent-encoded into the path).
+ */
+export function modulePath(reported: unknown): string | undefined {
+  if (typeof reported !== 'string' || reported === '') return undefined;
+  let path = reported;
+  if (reported.startsWith('file:')) {
+    try {
+      const url = new URL(reported);
+      url.search = '';
+      url.hash = '';
+      path = fileURLToPath(url);
+    } catch {
+      return undefined;
+    }
+  } else if (!isAbsolute(reported)) {
+    return undefined; // node:fs, data:, a bare name
+  }
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}
+
+// Node sends these itself when WATCH_REPORT_DEPENDENCIES is set (it is how `node --watch` learns the module graph):
+// `{"watch:import": [url]}` for ES modules, `{"watch:require": [filename]}` for CommonJS.
+function parseModuleReport(value: Record<string, unknown>): Parsed | undefined {
+  const reported = value['watch:import'] ?? value['watch:require'];
+  if (reported === undefined) return undefined;
+  if (!Array.isArray(reported)) return { ok: false, why: 'a module report that is not a list' };
+  const files = reported.slice(0, MAX_RESULTS).map(modulePath).filter((f): f is string => f !== undefined);
+  return { ok: true, message: { devsup: 1, type: 'modules', files } };
+}
+
 /** Validates one message from the child. Anything that is not ours, or not well-formed, is rejected with a reason. */
 export function parseChildMessage(value: unknown): Parsed {
+  if (isRecord(value) && value.devsup === undefined) {
+    const report = parseModuleReport(value);
+    if (report) return report;
+  }
   if (!isRecord(value) || value.devsup === undefined) return { ok: false, why: 'not a devsup message' };
   if (value.devsup !== PROTOCOL_VERSION) return { ok: false, why: `unsupported protocol version ${String(value.devsup)}` };
   switch (value.type) {

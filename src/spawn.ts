@@ -62,6 +62,14 @@ export function describeApp(options: Options): string {
   return [...options.exec, ...(entry === undefined ? [] : [entry])].join(' ');
 }
 
+/**
+ * Whether devsup runs the entry with Node itself (not `exec`): then Node reports every module the app loads (see
+ * spawnChild), and that module graph is what is watched.
+ */
+export function reportsModules(options: Options): boolean {
+  return !options.exec && options.entry !== undefined && ENTRY_EXTENSIONS.includes(extname(options.entry));
+}
+
 /** The program and arguments that run the app. */
 export function commandLine(options: Options): { file: string; args: string[] } {
   const entry = options.entry === undefined ? [] : [options.entry];
@@ -99,6 +107,9 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>, ru
       // fd 3 is a plain pipe that devsup reads itself (channel.ts); a Node child makes it its IPC channel.
       NODE_CHANNEL_FD: '3',
       NODE_CHANNEL_SERIALIZATION_MODE: 'json',
+      // Node then sends `{"watch:import": [url]}` / `{"watch:require": [file]}` on the channel for every module the
+      // app loads, dynamic imports included: how `node --watch` learns its module graph, at no cost to the app.
+      ...(reportsModules(options) ? { WATCH_REPORT_DEPENDENCIES: '1' } : {}),
     },
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'] as ('inherit' | 'pipe')[],
     windowsHide: true,

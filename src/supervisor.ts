@@ -2,7 +2,7 @@
 // what happens (messages, exits, timers, file changes) back in as events. No process.exit, no signal handlers.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, extname, join, relative } from 'node:path';
 import { ChildRun, type TeardownReport } from './child-run.js';
 import { normalize, type Config, type Options } from './config.js';
 import { DevsupError } from './errors.js';
@@ -13,7 +13,8 @@ import { initialState, transition, type Effect, type Event, type Exit, type Noti
 import { shutdownMessage, type ChildMessage, type CleanupResult, type OpenResource, type StopReason } from './protocol.js';
 import type { Reaped } from './process-tree.js';
 import { describeCleanup, describeExit, describeTrigger, formatOpen, formatProgress, formatReaped, restartSummary, seconds } from './report.js';
-import { checkRunnable, describeApp, readEnvFile } from './spawn.js';
+import { LoopGuard } from './loop-guard.js';
+import { checkRunnable, describeApp, readEnvFile, reportsModules } from './spawn.js';
 import type { Watcher } from './watcher.js';
 
 export type { TeardownReport };
@@ -30,6 +31,8 @@ export interface SupervisorEvents {
   exited: [TeardownReport];
   crashed: [TeardownReport];
   closed: [{ exitCode: number }];
+  /** Restarts are paused: `path` keeps changing right after each start (the app writes it, most likely). */
+  paused: [{ path: string; restarts: number }];
 }
 
 const now = () => performance.now();
@@ -41,6 +44,25 @@ function present(cwd: string, trigger: Trigger): Trigger {
   const paths = trigger.paths.filter((p) => existsSync(join(cwd, p)));
   return paths.length > 0 ? { ...trigger, paths } : trigger;
 }
+/** Always watched, even when git ignores them: what configures the app rather than being part of it. */
+export const WATCHED_BY_DEFAULT = ['.env*', 'package.json', 'tsconfig.json'];
+
+/**
+ * What to watch for these options. A Node entry reports the modules it loads, so its module graph is watched, plus
+ * `watch` (and the whole project with `watchAll`). Without a graph (exec, a Python entry), `watch` replaces the
+ * fallback: the entry's folder's `*.py` for Python, the whole project otherwise.
+ */
+export function watchTargets(options: Options): { watch: string[]; named: string[]; graph: boolean } {
+  const { cwd, entry } = options;
+  const named = [...WATCHED_BY_DEFAULT.map((p) => join(cwd, p)), ...(entry !== undefined && !options.exec ? [entry] : [])];
+  const all = options.watchAll ? [cwd] : [];
+  if (reportsModules(options)) return { watch: [...options.watch, ...all], named, graph: true };
+  if (!options.exec && entry !== undefined && extname(entry) === '.py') {
+    return { watch: [join(dirname(entry), '**', '*.py'), ...options.watch, ...all], named, graph: false };
+  }
+  return { watch: options.watch.length > 0 ? [...options.watch, ...all] : [cwd], named, graph: false };
+}
+
 // Cleanups running longer than this get a live progress line.
 const PROGRESS_AFTER_MS = 500;
 
@@ -66,6 +88,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Crashes in a row (reset when a child gets ready), for onCrash: 'restart' backoff. */
   #crashes = 0;
   #crashTimer: NodeJS.Timeout | undefined;
+  /** Files the app reported loading before the watcher was up (it is loaded after the first spawn). */
+  #loadedEarly: { files: string[]; at: number }[] = [];
+  #loops = new LoopGuard();
+  #noGraphSaid = false;
 
   constructor(options: Options, logger: Logger) {
     super();
@@ -99,6 +125,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Restarts the app (as `rs` does). Resolves when the new child is ready. */
   restart(): Promise<void> {
+    this.#loops.resume();
     const waiter = this.#nextReady();
     this.#dispatch({ type: 'restart' });
     return waiter;
@@ -137,20 +164,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // Loaded after the app was spawned: chokidar and picomatch are ~30 ms of the first start that the app need not wait for.
   async #startWatcher(): Promise<void> {
-    const { startWatcher } = await import('./watcher.js');
+    const { startWatcher, WatchSet } = await import('./watcher.js');
     if (this.#state.kind === 'closed') return;
-    const { cwd, watch, ignore, ext, debounce, poll } = this.options;
+    const { cwd, ignore, ext, debounce, poll } = this.options;
+    const targets = watchTargets(this.options);
     this.#watcher = startWatcher({
-      root: cwd,
-      paths: watch,
-      ignore,
-      ext,
+      set: new WatchSet({ root: cwd, watch: targets.watch, named: targets.named, ignore, ext }),
       debounce,
       poll,
-      onChange: (paths) => {
-        this.emit('changed', { paths });
-        this.#dispatch({ type: 'changed', paths });
-      },
+      onChange: (paths) => this.#changed(paths),
       onSettled: () => this.#dispatch({ type: 'settled' }),
       // ctime has the kernel's coarse clock (a few ms behind): only what is clearly older than the spawn counts.
       alreadyLoaded: (changedAtMs) => {
@@ -165,10 +187,55 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#log.error({ err: error }, `watcher: ${error.message} (${hint})`);
       },
     });
+    for (const { files, at } of this.#loadedEarly.splice(0)) this.#watcher.addLoaded(files, at);
     void this.#watcher.ready.then(() => {
-      const shown = watch.map((p) => relative(cwd, p) || '.').join(', ');
-      this.#log.info({ watch }, `watching ${shown}`);
+      const shown = [
+        ...(targets.graph ? ['the files the app loads'] : []),
+        ...targets.watch.map((p) => relative(cwd, p) || '.'),
+        WATCHED_BY_DEFAULT.join(', '),
+      ];
+      this.#log.info({ watch: targets.watch, named: targets.named }, `watching ${shown.join(', ')}`);
     });
+  }
+
+  // Files changed (after the quiet-period grouping of one event-loop turn). While the app runs, a file that keeps
+  // changing right after each start is the app writing it: restarts pause instead of looping.
+  #changed(paths: string[]): void {
+    const kind = this.#state.kind;
+    if (kind === 'running' || kind === 'starting') {
+      const written = paths.filter((p) => !this.#watcher?.isLoaded(p));
+      const verdict = this.#loops.changed(paths, now(), written);
+      if (verdict.kind === 'held') {
+        this.#log.debug({ paths }, `change in ${paths.join(', ')} ignored: restarts are paused`);
+        return;
+      }
+      if (verdict.kind === 'paused') {
+        const { path, restarts } = verdict;
+        this.#log.warn(
+          { path, restarts },
+          `restarts paused: ${path} changed right after each of the last ${restarts + 1} starts — is the app writing it? ` +
+            `Add it to ignore (--ignore ${path}); a change to another file, or rs, resumes`,
+        );
+        this.emit('paused', { path, restarts });
+        return;
+      }
+    }
+    this.emit('changed', { paths });
+    this.#dispatch({ type: 'changed', paths });
+  }
+
+  // Node reported modules the app loaded: they join what is watched (the module graph only grows).
+  #loaded(run: ChildRun, files: string[]): void {
+    run.modulesReported += files.length;
+    const at = Date.now();
+    if (!this.#watcher) {
+      this.#loadedEarly.push({ files, at });
+      return;
+    }
+    const added = this.#watcher.addLoaded(files, at);
+    // Said once at ready for the start, then for each late (dynamic) import.
+    if (run.readyAt === undefined) run.modulesWatched += added;
+    else if (added > 0) this.#log.debug({ runId: run.runId, files }, `watching ${added} more file${added > 1 ? 's' : ''} the app loaded`);
   }
 
   #nextReady(): Promise<void> {
@@ -291,6 +358,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       exited: (r, exit) => this.#dispatch({ type: 'exited', runId: r.runId, exit }),
     });
     this.#run = run;
+    this.#loops.started(now());
     const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'})`;
     if (runId === 1) this.#log.info({ runId, pid: run.pid }, line);
     else this.#log.debug({ runId, pid: run.pid }, line);
@@ -339,6 +407,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       case 'stopping':
         return; // the plan is kept by the run, for the progress line
+      case 'modules':
+        return this.#loaded(run, message.files);
     }
   }
 
@@ -442,6 +512,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.#restart = undefined;
     this.#crashes = 0;
+    if (run.modulesWatched > 0) this.#log.debug({ runId: run.runId }, `watching ${run.modulesWatched} more files the app loaded`);
+    if (run.modulesReported === 0 && reportsModules(this.options) && !this.#noGraphSaid) {
+      this.#noGraphSaid = true;
+      this.#log.warn({ runId: run.runId }, 'this Node did not report the modules the app loaded: only the entry and the watch paths restart it (or use --watch-all)');
+    }
     // What the app started by now is its tree: record it, in case the app later dies without stopping it.
     void run.snapshot();
     this.emit('ready', { runId: run.runId, pid: run.pid, ms: took, via });

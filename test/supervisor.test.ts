@@ -1,5 +1,7 @@
 // The supervisor's promises, checked on real processes: ordering of lifecycle events, pids, ports, log lines.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort, isAlive, Project, until, sleep, type Event } from './helpers/harness.js';
 
 const versions = (events: Event[]) => events.map((e) => e.version);
@@ -290,7 +292,8 @@ describe('apps that end on their own', () => {
     const devsup = project.run([project.entry]);
     await devsup.waitForLine(/ready in \d+ ms/);
     expect(project.named('start')[0]!.file).toMatch(/sérvér app\.cts$/);
-    project.setVersion(2);
+    // The entry itself is watched, under its unusual name.
+    project.write(project.entry, `${readFileSync(join(project.dir, project.entry), 'utf8')}// edited\n`);
     await project.waitFor('start', 2);
     await devsup.waitForLine(/cleanups: timer \d+ ms/);
   });

@@ -140,6 +140,8 @@ export interface RunOptions {
   args?: string[];
   /** Where the app's (and devsup's) stdout goes: kept for the test by default. */
   stdout?: 'pipe' | 'ignore';
+  /** A command that runs devsup in its place (`unshare … sh -c '…; exec "$0" "$@"'`): its pid is devsup's. */
+  prefix?: string[];
 }
 
 export class Devsup {
@@ -152,7 +154,8 @@ export class Devsup {
 
   constructor(project: Project, args: string[], options: RunOptions) {
     this.#project = project;
-    this.process = spawn(process.execPath, [CLI, ...(options.args ?? ['run', ...args])], {
+    const [file, ...prefix] = [...(options.prefix ?? []), process.execPath];
+    this.process = spawn(file!, [...prefix, CLI, ...(options.args ?? ['run', ...args])], {
       cwd: project.dir,
       env: { ...process.env, EVENTS: project.eventsFile, ...options.env },
       stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'],

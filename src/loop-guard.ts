@@ -1,0 +1,63 @@
+// Self-write loops: an app that writes a watched file while it runs (a log, an upload, a SQLite journal) restarts
+// itself, again and again. When the same file has ended several starts in a row, each time soon after the start,
+// restarts are paused and the file is named. Only files that are not the app's code count (the supervisor says
+// which): a person saving the module they work on right after each restart is not a loop. Pure: the supervisor
+// tells it about starts and changes.
+
+export type LoopVerdict =
+  | { kind: 'restart' }
+  /** Restarts are paused from now on: `path` ended the last `restarts` starts, each within `withinMs`. */
+  | { kind: 'paused'; path: string; restarts: number }
+  /** Paused, and this change touches only the paused file: nothing happens. */
+  | { kind: 'held' };
+
+export class LoopGuard {
+  readonly restarts: number;
+  readonly withinMs: number;
+  #startedAt = Number.NEGATIVE_INFINITY;
+  /** The file that ended the last starts soon after they began, and how many in a row. */
+  #streak: { path: string; count: number } | undefined;
+  #paused: string | undefined;
+
+  /** Pauses when `restarts` starts in a row end by a change to the same file within `withinMs` of the start. */
+  constructor(restarts = 3, withinMs = 1000) {
+    this.restarts = restarts;
+    this.withinMs = withinMs;
+  }
+
+  get paused(): string | undefined {
+    return this.#paused;
+  }
+
+  /** A child was started at `at` (ms, any monotonic clock). */
+  started(at: number): void {
+    this.#startedAt = at;
+  }
+
+  /**
+   * Files changed at `at` while the app runs or starts: should it restart? `written` are those of them the app
+   * might write itself (not its code).
+   */
+  changed(paths: readonly string[], at: number, written: readonly string[] = paths): LoopVerdict {
+    if (this.#paused !== undefined) {
+      if (paths.every((p) => p === this.#paused)) return { kind: 'held' };
+      this.resume(); // a change elsewhere: a person is editing
+      return { kind: 'restart' };
+    }
+    if (at - this.#startedAt > this.withinMs || written.length === 0) {
+      this.#streak = undefined;
+      return { kind: 'restart' };
+    }
+    const same = this.#streak && written.includes(this.#streak.path) ? this.#streak : undefined;
+    this.#streak = same ? { path: same.path, count: same.count + 1 } : { path: written[0]!, count: 1 };
+    if (this.#streak.count <= this.restarts) return { kind: 'restart' };
+    this.#paused = this.#streak.path;
+    return { kind: 'paused', path: this.#paused, restarts: this.restarts };
+  }
+
+  /** `rs`, or a change elsewhere: restarts go on, and counting starts over. */
+  resume(): void {
+    this.#paused = undefined;
+    this.#streak = undefined;
+  }
+}
