@@ -218,6 +218,7 @@ interface Handle {
   localPort?: number;
   pid?: number;
   spawnargs?: string[];
+  stdio?: unknown[];
   exitCode?: number | null;
   signalCode?: string | null;
   listening?: boolean;
@@ -233,7 +234,13 @@ function audit(): OpenResource[] {
   const found: OpenResource[] = [];
   const accounted: string[] = [];
   const handles = (process as unknown as { _getActiveHandles?: () => Handle[] })._getActiveHandles?.() ?? [];
+  // A running child process's stdio pipes are part of it: named with it, not counted apart as "1 PipeWrap".
+  const childPipes = new Set(handles.filter(isRunningChild).flatMap((child) => child.stdio ?? []));
   for (const handle of handles) {
+    if (childPipes.has(handle)) {
+      accounted.push('PipeWrap');
+      continue;
+    }
     // stdio (fd 0-2) is not a leak; compared by fd, since touching process.stdin would open it. A terminal's streams
     // (tty.WriteStream) carry the fd themselves, a pipe's on its handle.
     const fd = handle.fd ?? handle._handle?.fd;
@@ -249,8 +256,7 @@ function audit(): OpenResource[] {
     } else if (typeof handle.pid === 'number' && Array.isArray(handle.spawnargs)) {
       accounted.push('ProcessWrap');
       // Likewise a child process that has exited, whose handle is still closing.
-      const exited = (handle.exitCode ?? null) !== null || (handle.signalCode ?? null) !== null;
-      if (!exited) found.push({ type: 'child process', detail: `pid ${handle.pid} (${handle.spawnargs.join(' ')})` });
+      if (isRunningChild(handle)) found.push({ type: 'child process', detail: `pid ${handle.pid} (${handle.spawnargs.join(' ')})` });
     }
   }
   const counts = new Map<string, number>();
@@ -265,6 +271,11 @@ function audit(): OpenResource[] {
   }
   for (const [type, count] of counts) found.push({ type, count });
   return found;
+}
+
+function isRunningChild(handle: Handle): boolean {
+  if (typeof handle.pid !== 'number' || !Array.isArray(handle.spawnargs)) return false;
+  return (handle.exitCode ?? null) === null && (handle.signalCode ?? null) === null;
 }
 
 function formatAddress(address: unknown): string | undefined {
