@@ -11,11 +11,14 @@ devsup (production) SIGTERM and SIGINT run the same cleanups. Standard library o
 
 How it works: a daemon thread reads the channel. A shutdown (devsup's message, SIGTERM, SIGINT, or the channel reaching
 EOF because devsup died) runs the cleanups on a shutdown thread while the app's main thread carries on: last
-registered first, one at a time, each bounded by its timeout. An async cleanup registered inside a running event loop
-runs on that loop; every other cleanup runs on a thread of its own (an async one on a fresh loop there). Then the main
-thread is woken with a signal whose handler raises SystemExit(0 or 1): whatever it was blocked in (time.sleep,
-serve_forever, asyncio.run, queue.get, join) is interrupted, its finally blocks and the interpreter's own exit run
-(atexit, multiprocessing's finalizers: no leaked semaphores), exactly as after sys.exit() in the main thread.
+registered first, one at a time, each bounded by its timeout. A cleanup registered inside a running asyncio loop
+(plain or async) runs on that loop, since asyncio objects are not thread-safe; every other one runs on a thread of its
+own (an async one on a fresh loop there). Then the main thread is woken with a signal whose handler raises
+SystemExit(0 or 1): whatever it was blocked in (time.sleep, serve_forever, asyncio.run, queue.get, join) is
+interrupted, its finally blocks and the interpreter's own exit run (atexit, multiprocessing's finalizers: no leaked
+semaphores), exactly as after sys.exit() in the main thread. If the main thread has already ended (the app lives on in
+other threads), the exit handlers run on the shutdown thread instead. An exit that hangs (a swallowed SystemExit, a
+thread that never ends) is cut short after the stop timeout.
 """
 
 import errno
