@@ -157,6 +157,17 @@ describe('devsup_child.py under a supervisor (the test plays devsup on fd 3)', (
     expect(app.stderr()).toMatch(/\[devsup_child\] cleanup "stuck" timed-out after \d+ ms/);
   });
 
+  it('names what keeps the process alive after the cleanups (a non-daemon thread), then runs the exit handlers itself: the main thread had ended', async () => {
+    const project = pythonProject('blocks-main-thread.py');
+    const app = startPython(project, { supervised: true, env: { BLOCK: 'thread' } });
+    await project.waitFor('finally');
+    app.channel!.write(`${JSON.stringify({ devsup: 1, type: 'shutdown', reason: 'restart', deadlineMs: 10_000 })}\n`);
+    const [done] = await app.waitFor('shutdown-done');
+    expect(done).toMatchObject({ results: [{ name: 'cleanup', status: 'done' }], openHandles: [{ type: 'thread', detail: 'sleeper' }] });
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    expect(project.events().map((e) => e.event)).toEqual(['blocking', 'finally', 'cleanup', 'atexit']);
+  });
+
   it('a SIGINT after devsup\'s shutdown is the same Ctrl-C, not a second one; a SIGTERM after it exits at once (143)', async () => {
     const project = pythonProject('hangs-in-cleanup.py');
     const app = startPython(project, { supervised: true });
@@ -316,7 +327,7 @@ describe('devsup run app.py', () => {
     mkdirSync(join(project.dir, '.venv/bin'), { recursive: true });
     const python = execFileSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
     symlinkSync(python, join(project.dir, '.venv/bin/python'));
-    project.write('supervisor.config.mjs', "export default { entry: 'env-echo.py', python: '.venv/bin/python' };\n");
+    project.write('supervisor.config.mjs', "export default { entry: 'env-echo.py', python: '.venv/bin/python', env: { PYTHONPATH: 'lib' } };\n");
     const devsup = project.run([]);
     await devsup.waitForLine(/ready in \d+ ms/);
     const [start] = await project.waitFor('start');
@@ -326,6 +337,8 @@ describe('devsup run app.py', () => {
       DEVSUP_IPC: null,
       NODE_CHANNEL_FD: null,
       DEVSUP_RUN: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      // The app's own PYTHONPATH first: a devsup_child of its own would win.
+      PYTHONPATH: `lib:${CLIENT}`,
       client: join(CLIENT, 'devsup_child.py'),
     });
     devsup.process.kill('SIGKILL'); // devsup dies: the app sees its channel close, runs its cleanup and exits
