@@ -66,10 +66,11 @@ export function checkRunnable(options: Options): void {
   }
 }
 
-// A name with a slash is a path; a bare name is looked up on the PATH, as spawn() will.
+// A name with a slash is a path; a bare name is looked up on the PATH, as spawn() will (on Windows with PATHEXT).
 function findExecutable(name: string, path: string): boolean {
-  const candidates = /[\\/]/.test(name) ? [name] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
-  return candidates.some((file) => {
+  const files = /[\\/]/.test(name) ? [name] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const extensions = process.platform === 'win32' ? ['', ...(process.env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';')] : [''];
+  return files.flatMap((file) => extensions.map((ext) => file + ext)).some((file) => {
     try {
       accessSync(file, constants.X_OK);
       return statSync(file).isFile();

@@ -135,7 +135,8 @@ describe('devsup_child.py under a supervisor (the test plays devsup on fd 3)', (
     expect(results.map((r) => [r.name, r.status])).toEqual([['extend', 'done'], ['nested asyncio.run', 'failed'], ['server', 'done']]);
     expect(results[1]!.error).toMatch(/^RuntimeError: asyncio\.run\(\) cannot be called from a running event loop/);
     expect(await app.exited).toEqual({ code: 1, signal: null });
-    expect(project.named('cleanup').find((e) => e.name === 'extend')).toMatchObject({ extended: true });
+    expect(project.named('start')).toMatchObject([{ shutting_down: false, extended: false }]); // nothing to extend yet
+    expect(project.named('cleanup').find((e) => e.name === 'extend')).toMatchObject({ extended: true, shutting_down: true });
     expect(project.named('cleanup').find((e) => e.name === 'server')).toMatchObject({ on_app_loop: true, thread: 'MainThread' });
     // Then the main thread unwound through asyncio.run's own teardown, and the interpreter exited normally.
     const events = project.events().map((e) => e.event);
@@ -155,6 +156,8 @@ describe('devsup_child.py under a supervisor (the test plays devsup on fd 3)', (
     expect(took).toBeLessThan(1000 + 3000);
     expect(project.events().map((e) => e.event)).toEqual(['start', 'cleanup-start', 'cleanup', 'atexit']);
     expect(app.stderr()).toMatch(/\[devsup_child\] cleanup "stuck" timed-out after \d+ ms/);
+    // The one after it, whose turn came past the deadline, still got its moment (and was done); nothing else was said.
+    expect(app.stderr().trim().split('\n')).toHaveLength(1);
   });
 
   it('names what keeps the process alive after the cleanups (a non-daemon thread), then runs the exit handlers itself: the main thread had ended', async () => {
@@ -179,6 +182,7 @@ describe('devsup_child.py under a supervisor (the test plays devsup on fd 3)', (
     expect(isAlive(app.child.pid!)).toBe(true);
     app.child.kill('SIGTERM');
     expect(await app.exited).toEqual({ code: 143, signal: null });
+    expect(project.named('cleanup-start')).toHaveLength(1);
     expect(project.named('cleanup')).toEqual([]);
   });
 });
@@ -322,6 +326,23 @@ describe('leaked semaphores: a multiprocessing app (spawn start method, a Queue,
 });
 
 describe('devsup run app.py', () => {
+  it('the stop ladder: a cleanup that hangs past the stop timeout (its own is longer) gets SIGTERM, which ends the app at once; the next one starts', async () => {
+    const project = pythonProject('hangs-in-cleanup.py');
+    project.write('version.py', 'VERSION = 1\n');
+    const devsup = project.run([project.entry, ...PYTHON_ARGS, '--stop-timeout', '1000', '--kill-grace', '500'], { env: { STUCK_TIMEOUT_MS: '60000' } });
+    const [first] = await project.waitFor('start');
+    await devsup.waitForLine(/ready in \d+ ms/);
+    project.write('version.py', 'VERSION = 2\n');
+    await devsup.waitForLine(/→ restarting/);
+    const asked = Date.now();
+    await until('the old app to be gone', () => !isAlive(first!.pid));
+    expect(Date.now() - asked).toBeLessThan(1000 + 500 + 500);
+    await devsup.waitForLine(/stop timeout \(1000 ms\): cleanup "stuck" still running after (\d+ ms|1\.\d s) → SIGTERM/);
+    await devsup.waitForLine(/app ended \(exit 143\) during cleanup "stuck"; never ran: after/);
+    await project.waitFor('start', 2);
+    expect(project.named('cleanup')).toEqual([]);
+  });
+
   it('runs the interpreter named by python in the config (a path relative to it) with the protocol\'s environment; devsup_child is importable', async () => {
     const project = pythonProject('env-echo.py');
     mkdirSync(join(project.dir, '.venv/bin'), { recursive: true });

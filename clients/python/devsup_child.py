@@ -36,6 +36,7 @@ SDK_VERSION = 'python/0.1.0'
 MAX_LINE = 1 << 20  # longer lines on the channel are dropped, as devsup does
 MAX_TEXT = 2000  # names and errors are cut to this many characters (docs/PROTOCOL.md)
 POLL_S = 0.05  # how often a wait re-reads the deadline (extend_deadline moves it)
+MIN_SLICE_S = 0.1  # a cleanup whose turn comes after the deadline still gets this long
 
 # Wakes the main thread once the cleanups are done: a signal nobody else uses, so that its handler is ours. A
 # realtime signal where there are some (Linux), SIGUSR2 elsewhere.
@@ -259,7 +260,12 @@ def _run_one(entry):
     own_end = None if entry.timeout_ms is None else started + entry.timeout_ms / 1000
     status, error = 'done', None
     while True:
-        end = own_end if own_end is not None else _state.deadline
+        if own_end is not None:
+            end = own_end
+        elif _state.deadline is not None:
+            end = max(_state.deadline, started + MIN_SLICE_S)
+        else:
+            end = None
         left = None if end is None else end - time.monotonic()
         if left is not None and left <= 0:
             future.cancel()  # on the loop this cancels the task; a thread runs on, abandoned
@@ -311,9 +317,16 @@ def _in_thread(fn, future):
 
             asyncio.run(wait())  # a fresh loop: nothing in this thread runs one
     except BaseException as e:  # SystemExit (sys.exit in a cleanup) included: a failure, not an exit
-        future.set_result(e)
+        _settle(future, e)
         return
-    future.set_result(None)
+    _settle(future, None)
+
+
+def _settle(future, failure):
+    try:
+        future.set_result(failure)
+    except Exception:
+        pass  # given up on meanwhile (timed out): nobody waits for it
 
 
 def _audit():
