@@ -1,6 +1,6 @@
 // Python apps: the client (clients/python/devsup_child.py) driven over its channel by the test and on its own, and
 // `devsup run app.py` for real — including the leaked-semaphore scenario of a multiprocessing app.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -214,6 +214,25 @@ describe('devsup_child.py without a supervisor (plain python3 app.py)', () => {
     expect(app.stderr()).toContain('RuntimeError: third cleanup broke');
     expect(app.stderr()).toMatch(/\[devsup_child\] cleanup "second" timed-out after \d+ ms/);
     expect(project.named('atexit')).toHaveLength(1);
+  });
+
+  it('says what is wrong with a bad argument (TypeError); an app that finishes its work exits on its own', () => {
+    const calls = ["on_shutdown('', print)", "on_shutdown('x', 42)", "on_shutdown('x', print, timeout_ms=-1)", "on_shutdown('x', print, timeout_ms='5')", 'extend_deadline(float("nan"))'];
+    const source = [
+      'from devsup_child import *',
+      ...calls.map((call) => `try:\n    ${call}\nexcept TypeError as e:\n    print(e)`),
+      "print(extend_deadline(100), is_shutting_down())",
+    ].join('\n');
+    const result = spawnSync(PYTHON, ['-c', source], { env: { ...process.env, PYTHONPATH: CLIENT }, encoding: 'utf8', timeout: 20_000 });
+    expect(result.stdout.trim().split('\n')).toEqual([
+      'on_shutdown(name, fn): name must be a non-empty string',
+      "on_shutdown('x', fn): fn must be callable",
+      "on_shutdown('x'): timeout_ms must be a non-negative number, got -1",
+      "on_shutdown('x'): timeout_ms must be a non-negative number, got '5'",
+      'extend_deadline(ms): ms must be a non-negative number, got nan',
+      'False False',
+    ]);
+    expect(result.status).toBe(0);
   });
 
   it('a second SIGINT while a cleanup hangs exits at once (130)', async () => {

@@ -354,8 +354,11 @@ def _finish(code):
         # The main thread unwinds (SystemExit) and the interpreter exits as after sys.exit(code). If the app
         # swallows it, or its exit hangs, the process still ends within the stop timeout.
         _later(_state.stop_timeout_s, lambda: _force_exit(code))
-        signal.pthread_kill(main.ident, _WAKE)
-        return
+        try:
+            signal.pthread_kill(main.ident, _WAKE)
+            return
+        except OSError:
+            pass  # it ended just now
     # The main thread has finished (the app lives on in its other threads), or cannot be woken (devsup_child was
     # imported outside it): run the interpreter's exit handlers here, then end.
     try:
