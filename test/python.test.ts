@@ -1,7 +1,7 @@
 // Python apps: the client (clients/python/devsup_child.py) driven over its channel by the test and on its own, and
 // `devsup run app.py` for real — including the leaked-semaphore scenario of a multiprocessing app.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -58,9 +58,11 @@ function startPython(project: Project, { supervised, env = {} }: { supervised: b
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
   const waitFor = (type: string, count = 1) =>
-    until(`${count} "${type}" message(s); so far: ${JSON.stringify(messages)}\n${stderr}`, () => {
+    until(`${count} "${type}" message(s)`, () => {
       const found = messages.filter((m) => m.type === type);
       return found.length >= count ? found : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; messages: ${JSON.stringify(messages)}; stderr: ${stderr}`);
     });
   return { child, stderr: () => stderr, exited, messages, channel, waitFor };
 }
