@@ -9,7 +9,7 @@ import { createLogger } from './logger.js';
 import { findNodemonConfig } from './nodemon.js';
 import { Supervisor } from './supervisor.js';
 
-const HELP = `devsup — restarts your Node.js app on change, after its cleanups have run
+const HELP = `devsup — restarts your Node.js or Python app on change, after its cleanups have run
 
 Usage
   devsup run <entry> [options] [-- app arguments]
@@ -33,6 +33,7 @@ Options                                                                 default
   -x, --exec <command>   run this command (with the entry appended) instead of node
   --shell                run --exec through the shell                     off
   --node-arg <arg>       argument for node, e.g. --node-arg=--inspect (repeat)
+  --python <path>        the interpreter for a .py entry                  python3
   --dotenv <file>        load variables from a .env file before each start
   --on-crash <policy>    wait | restart (with backoff) | exit              wait
   --clear                clear the screen before each restart             off
@@ -50,6 +51,7 @@ Without a supervisor.config.ts, devsup reads nodemon.json or package.json#nodemo
 Examples
   devsup run src/server.ts
   devsup run src/server.ts --stop-timeout 10000 -- --port 3000
+  devsup run app.py --python .venv/bin/python
   devsup run -e ts,json -w src --exec "node --import tsx" src/index.ts
   devsup exec --signal SIGINT -- python -u app.py
 `;

@@ -26,12 +26,14 @@ export type OnCrash = 'wait' | 'restart' | 'exit';
 
 /** What a person writes in supervisor.config.ts (or passes to createSupervisor). Every key is optional. */
 export interface Config {
-  /** The app's entry file (.ts/.mts/.cts/.js/.mjs/.cjs). */
+  /** The app's entry file (.ts/.mts/.cts/.js/.mjs/.cjs, or .py: run with `python`). */
   entry?: string;
   /** Arguments for the app. */
   args?: string[];
   /** Arguments for node itself, e.g. ['--inspect', '--enable-source-maps']. */
   nodeArgs?: string[];
+  /** The Python interpreter for a .py entry: a name looked up on the PATH, or a path (e.g. ".venv/bin/python"). */
+  python?: string;
   /**
    * Run this command instead of node, with the entry (if any) appended: "python -u app.py" (split on spaces; a
    * backslash escapes one) or an array of arguments. No shell unless `shell`.
@@ -94,6 +96,7 @@ export interface Options {
   readonly entry: string | undefined;
   readonly args: readonly string[];
   readonly nodeArgs: readonly string[];
+  readonly python: string;
   readonly exec: readonly string[] | undefined;
   readonly shell: boolean;
   readonly cwd: string;
@@ -122,6 +125,7 @@ export interface Options {
 export const defaults = {
   args: [],
   nodeArgs: [],
+  python: 'python3',
   shell: false,
   env: {},
   watch: [],
@@ -157,7 +161,11 @@ export interface Layer {
 }
 
 export const CONFIG_KEYS = [
+<<<<<<< HEAD
   'entry', 'args', 'nodeArgs', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext', 'debounce',
+=======
+  'entry', 'args', 'nodeArgs', 'python', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'ignore', 'ext', 'debounce',
+>>>>>>> python-client
   'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'signal', 'onCrash', 'clearScreen',
   'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
 ] as const satisfies readonly (keyof Config)[];
@@ -189,6 +197,7 @@ const CHECKS: Record<Key, Check> = {
   entry: text,
   args: texts,
   nodeArgs: texts,
+  python: text,
   exec: (v) => (text(v) === undefined || (texts(v) === undefined && (v as string[]).length > 0) ? undefined : 'a command line or a non-empty array of strings'),
   shell: boolean,
   cwd: text,
@@ -257,6 +266,8 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
     entry: typeof merged.entry === 'string' ? fromBase('entry', merged.entry) : undefined,
     args: Object.freeze([...(merged.args as string[])]),
     nodeArgs: Object.freeze([...(merged.nodeArgs as string[])]),
+    // A path (it has a slash) is relative to where it was written; a bare name is looked up on the PATH.
+    python: /[\\/]/.test(merged.python as string) ? fromBase('python', merged.python as string) : (merged.python as string),
     exec: exec === undefined ? undefined : Object.freeze(typeof exec === 'string' ? splitCommand(exec) : [...exec]),
     shell: merged.shell as boolean,
     cwd,

@@ -1,14 +1,20 @@
-// Starts one child: node (with tsx's loader for TypeScript entries) on the entry, or any command given with `exec`;
-// the app's stdio passed through untouched, and an IPC channel for the protocol.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, relative } from 'node:path';
+// Starts one child: node (with tsx's loader for TypeScript entries) on the entry, the Python interpreter on a .py
+// entry, or any command given with `exec`; the app's stdio passed through untouched, and an IPC channel for the protocol.
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, delimiter, dirname, extname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { spawn } from 'node:child_process';
 import type { Options } from './config.js';
 import { DevsupError, didYouMean } from './errors.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
-export const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx'];
+export const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
+const isPython = (entry: string | undefined) => entry !== undefined && extname(entry) === '.py';
+
+// The Python client (devsup_child.py), shipped with devsup: on every app's PYTHONPATH, after the app's own entries,
+// so that `import devsup_child` works without installing anything (a vendored copy next to the entry still wins).
+export const PYTHON_CLIENT_DIR = fileURLToPath(new URL('../clients/python', import.meta.url));
 
 // Keeps a Node app from outliving devsup when it does not use devsup/child (see child/guard.ts). Resolved through the
 // package's exports, so that it is the built file whether devsup runs from dist/ or from its sources (tests).
@@ -49,10 +55,29 @@ export function checkRunnable(options: Options): void {
     });
   }
   if (!ENTRY_EXTENSIONS.includes(extname(entry))) {
-    throw new DevsupError('ENTRY_UNSUPPORTED', `cannot run ${shown}: not a JavaScript or TypeScript file`, {
+    throw new DevsupError('ENTRY_UNSUPPORTED', `cannot run ${shown}: not a JavaScript, TypeScript or Python file`, {
       hint: `entries end in ${ENTRY_EXTENSIONS.join(', ')}`,
     });
   }
+  if (isPython(entry) && !findExecutable(options.python, options.env.PATH ?? process.env.PATH ?? '')) {
+    throw new DevsupError('PYTHON_NOT_FOUND', `cannot run ${shown}: Python interpreter not found: ${options.python}`, {
+      hint: 'install Python 3, or name the interpreter with --python or python in supervisor.config.ts',
+    });
+  }
+}
+
+// A name with a slash is a path; a bare name is looked up on the PATH, as spawn() will (on Windows with PATHEXT).
+function findExecutable(name: string, path: string): boolean {
+  const files = /[\\/]/.test(name) ? [name] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const extensions = process.platform === 'win32' ? ['', ...(process.env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';')] : [''];
+  return files.flatMap((file) => extensions.map((ext) => file + ext)).some((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** How the app is named in the log: its entry relative to the project, or the command. */
@@ -67,7 +92,7 @@ export function describeApp(options: Options): string {
  * spawnChild), and that module graph is what is watched.
  */
 export function reportsModules(options: Options): boolean {
-  return !options.exec && options.entry !== undefined && ENTRY_EXTENSIONS.includes(extname(options.entry));
+  return !options.exec && options.entry !== undefined && !isPython(options.entry) && ENTRY_EXTENSIONS.includes(extname(options.entry));
 }
 
 /** The program and arguments that run the app. */
@@ -77,6 +102,7 @@ export function commandLine(options: Options): { file: string; args: string[] } 
     const [file, ...rest] = options.exec;
     return { file: file!, args: [...rest, ...entry, ...options.args] };
   }
+  if (isPython(options.entry)) return { file: options.python, args: [...entry, ...options.args] };
   const loader = options.entry && TS_EXTENSIONS.has(extname(options.entry)) ? ['--import', tsxLoaderUrl()] : [];
   return { file: process.execPath, args: [...options.nodeArgs, '--import', guardUrl(), ...loader, ...entry, ...options.args] };
 }
@@ -92,12 +118,11 @@ export function readEnvFile(path: string): Record<string, string> {
 // reads its own IPC channel and runs its own stop ladder). execa remains for `ps` where there is no /proc.
 export function spawnChild(options: Options, fileEnv: Record<string, string>, runToken: string) {
   const { file, args } = commandLine(options);
+  const env = { ...process.env, ...fileEnv, ...options.env };
   const common = {
     cwd: options.cwd,
     env: {
-      ...process.env,
-      ...fileEnv,
-      ...options.env,
+      ...env,
       // Tells devsup/child that it is supervised (it deletes these, so the app's own forks do not inherit them).
       DEVSUP_IPC: '1',
       DEVSUP_STOP_TIMEOUT: String(options.stopTimeout),
@@ -110,6 +135,7 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>, ru
       // Node then sends `{"watch:import": [url]}` / `{"watch:require": [file]}` on the channel for every module the
       // app loads, dynamic imports included: how `node --watch` learns its module graph, at no cost to the app.
       ...(reportsModules(options) ? { WATCH_REPORT_DEPENDENCIES: '1' } : {}),
+      PYTHONPATH: env.PYTHONPATH ? `${env.PYTHONPATH}${delimiter}${PYTHON_CLIENT_DIR}` : PYTHON_CLIENT_DIR,
     },
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'] as ('inherit' | 'pipe')[],
     windowsHide: true,

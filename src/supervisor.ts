@@ -65,6 +65,8 @@ export function watchTargets(options: Options): { watch: string[]; named: string
 
 // Cleanups running longer than this get a live progress line.
 const PROGRESS_AFTER_MS = 500;
+// How long what is left of an app that exited gets to end on its own before it counts as a leftover.
+const HELPER_EXIT_MS = 250;
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly options: Options;
@@ -317,9 +319,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (!run) return;
         this.#stopProgress();
         // What is left of the run gets what was left of the app's own deadline if the app did not finish its
-        // shutdown (behind a wrapper, the real app may still be cleaning up), else nothing: it is a leftover.
+        // shutdown (behind a wrapper, the real app may still be cleaning up), else a moment to end on its own: a
+        // helper that ends with its parent (Python's multiprocessing resource tracker, on EOF) is not a leftover.
         const waits = run.stopAskedAt !== undefined && !run.shutdownDone && !run.killing;
-        const waitUntil = waits ? Math.max(now(), this.#deadlineAt) : now();
+        const waitUntil = waits ? Math.max(now(), this.#deadlineAt) : run.killing ? now() : now() + HELPER_EXIT_MS;
         void run.reap(waitUntil, run.killing ? 0 : this.options.killGrace).then((killed) => {
           if (killed.length > 0) {
             const n = killed.length;

@@ -24,6 +24,8 @@ describe('parseArgs', () => {
     [['run', '--poll', 'a.js'], { entry: 'a.js', poll: true }],
     [['run', 'app.py', '-x', 'python -u', '--signal', 'SIGINT'], { entry: 'app.py', exec: 'python -u', signal: 'SIGINT' }],
     [['exec', '--', 'python', '-u', 'app.py'], { exec: ['python', '-u', 'app.py'] }],
+    [['run', 'app.py', '--python', '.venv/bin/python', '--', '--port', '8000'], { entry: 'app.py', python: '.venv/bin/python', args: ['--port', '8000'] }],
+    [['app.py', '--python=python3.11'], { entry: 'app.py', python: 'python3.11' }],
     [['exec', '--shell', '--', 'echo hi && sleep 9'], { exec: ['echo hi && sleep 9'], shell: true }],
     [['run', 'a.ts', '--node-arg=--inspect', '--node-arg=--enable-source-maps'], { entry: 'a.ts', nodeArgs: ['--inspect', '--enable-source-maps'] }],
     [['run', 'a.ts', '--dotenv', '.env.local', '--on-crash', 'restart', '--clear'], { entry: 'a.ts', envFile: '.env.local', onCrash: 'restart', clearScreen: true }],
@@ -47,6 +49,8 @@ describe('parseArgs', () => {
     [['run', 'a.ts', '--node-arg', '--inspect'], 'option --node-arg: a value that starts with "-" must be attached (write --node-arg=<value>)'],
     [['run', 'a.ts', '--stop-timeout'], 'option --stop-timeout needs a value (see devsup run --help)'],
     [['run', 'a.ts', '--stop-timout=5'], 'unknown option --stop-timout (did you mean --stop-timeout?)'],
+    [['run', 'app.py', '--pyhton', 'python3'], 'unknown option --pyhton (did you mean --python?)'],
+    [['run', 'app.py', '--python'], 'option --python needs a value (see devsup run --help)'],
     [['run', 'a.ts', '-z'], 'unknown option -z (see devsup run --help; app arguments go after --)'],
   ])('%j is a usage error', (argv, line) => {
     expect(() => parseArgs(argv)).toThrowError(expect.objectContaining({ line, exitCode: 2 }));

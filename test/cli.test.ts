@@ -13,6 +13,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
   writeFileSync(join(dir, 'src/server.ts'), 'export {};\n');
   writeFileSync(join(dir, 'README.md'), '# app\n');
+  writeFileSync(join(dir, 'app.py'), 'print(1)\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -26,7 +27,10 @@ describe('bad input', () => {
     [['run', 'src/nosuch.ts'], '[devsup] error: entry not found: src/nosuch.ts (check the path)'],
     [['run', 'src/sever.ts'], '[devsup] error: entry not found: src/sever.ts (did you mean src/server.ts?)'],
     [['run', 'src'], '[devsup] error: entry is a directory: src (name the file that starts the app, e.g. src/server.ts)'],
-    [['run', 'README.md'], '[devsup] error: cannot run README.md: not a JavaScript or TypeScript file (entries end in .ts, .mts, .cts, .tsx, .js, .mjs, .cjs, .jsx)'],
+    [['run', 'README.md'], '[devsup] error: cannot run README.md: not a JavaScript, TypeScript or Python file (entries end in .ts, .mts, .cts, .tsx, .js, .mjs, .cjs, .jsx, .py)'],
+    [['run', 'app.py', '--python', 'nosuch-python3'], '[devsup] error: cannot run app.py: Python interpreter not found: nosuch-python3 (install Python 3, or name the interpreter with --python or python in supervisor.config.ts)'],
+    [['run', 'app.py', '--python', 'venv/bin/python'], '[devsup] error: cannot run app.py: Python interpreter not found: <dir>/venv/bin/python (install Python 3, or name the interpreter with --python or python in supervisor.config.ts)'],
+    [['run', 'app.py', '--python', './src'], '[devsup] error: cannot run app.py: Python interpreter not found: <dir>/src (install Python 3, or name the interpreter with --python or python in supervisor.config.ts)'],
     [['run'], '[devsup] error: no entry to run (devsup run src/server.ts, or set entry in supervisor.config.ts)'],
     [['run', 'src/server.ts', '--stop-timout', '5'], '[devsup] error: unknown option --stop-timout (did you mean --stop-timeout?)'],
     [['run', 'src/server.ts', '--frobnicate'], '[devsup] error: unknown option --frobnicate (see devsup run --help; app arguments go after --)'],
@@ -54,7 +58,7 @@ describe('help and version', () => {
   it('--help lists every option with its default', () => {
     const result = devsup('--help');
     expect(result.code).toBe(0);
-    for (const option of ['--stop-timeout', '--kill-grace', '--ready-timeout', '--signal', '--debounce', '--delay', '--watch', '--ignore', '--ext', '--poll', '--exec', '--shell', '--node-arg', '--dotenv', '--on-crash', '--clear', '--config', '--log-format', '--quiet', '--verbose', '--version']) {
+    for (const option of ['--stop-timeout', '--kill-grace', '--ready-timeout', '--signal', '--debounce', '--delay', '--watch', '--ignore', '--ext', '--poll', '--exec', '--shell', '--node-arg', '--python', '--dotenv', '--on-crash', '--clear', '--config', '--log-format', '--quiet', '--verbose', '--version']) {
       expect(result.stdout).toContain(option);
     }
   });

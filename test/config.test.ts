@@ -52,6 +52,8 @@ describe('normalize', () => {
     [file({ args: 'x' }), 'supervisor.config.ts: args must be an array of strings, got "x"'],
     [file({ env: { A: 1 } }), 'supervisor.config.ts: env must be an object of string values, got an object'],
     [file({ entry: '' }), 'supervisor.config.ts: entry must be a non-empty string, got ""'],
+    [file({ python: '' }), 'supervisor.config.ts: python must be a non-empty string, got ""'],
+    [cli({ python: ['python3'] }), 'command line: --python must be a non-empty string, got an array'],
   ])('rejects %o', (layer, message) => {
     const error = errorOf(() => normalize([layer]));
     expect(error.message).toBe(message);
@@ -61,6 +63,17 @@ describe('normalize', () => {
   it('rejects an unknown key with a suggestion', () => {
     const error = errorOf(() => normalize([file({ stopTimout: 100 })]));
     expect(error.line).toBe('supervisor.config.ts: unknown option stopTimout (did you mean stopTimeout?)');
+    expect(errorOf(() => normalize([file({ pyhton: 'python3' })])).line).toBe('supervisor.config.ts: unknown option pyhton (did you mean python?)');
+  });
+
+  it.each([
+    [[], 'python3'],
+    [[file({ python: 'python3.12' })], 'python3.12'],
+    [[file({ python: '.venv/bin/python' })], '/project/.venv/bin/python'],
+    [[file({ python: '.venv/bin/python' }), cli({ python: 'venv/bin/python' })], '/work/venv/bin/python'],
+    [[cli({ python: '/usr/bin/python3' })], '/usr/bin/python3'],
+  ])('python: %j → %s (a name is looked up on the PATH, a path is relative to where it was written)', (layers, python) => {
+    expect(normalize(layers as Layer[], '/work').python).toBe(python);
   });
 });
 
