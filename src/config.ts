@@ -161,11 +161,8 @@ export interface Layer {
 }
 
 export const CONFIG_KEYS = [
-<<<<<<< HEAD
-  'entry', 'args', 'nodeArgs', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext', 'debounce',
-=======
-  'entry', 'args', 'nodeArgs', 'python', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'ignore', 'ext', 'debounce',
->>>>>>> python-client
+  'entry', 'args', 'nodeArgs', 'python', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext',
+  'debounce',
   'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'signal', 'onCrash', 'clearScreen',
   'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
 ] as const satisfies readonly (keyof Config)[];
