@@ -1,6 +1,7 @@
 // Self-write loops: an app that writes a watched file while it runs (a log, an upload, a SQLite journal) restarts
 // itself, again and again. When the same file has ended several starts in a row, each time soon after the start,
-// restarts are paused and the file is named. Only files that are not the app's code count (the supervisor says
+// restarts are paused and the file is named. "Soon" counts from the moment the app is ready (a boot takes from
+// 0.1 s to seconds on a busy machine): a change while it starts, or within `withinMs` after. Only files that are not the app's code count (the supervisor says
 // which): a person saving the module they work on right after each restart is not a loop. Pure: the supervisor
 // tells it about starts and changes.
 
@@ -14,7 +15,8 @@ export type LoopVerdict =
 export class LoopGuard {
   readonly restarts: number;
   readonly withinMs: number;
-  #startedAt = Number.NEGATIVE_INFINITY;
+  /** When the current child became ready; undefined while it starts. */
+  #readyAt: number | undefined = Number.NEGATIVE_INFINITY;
   /** The file that ended the last starts soon after they began, and how many in a row. */
   #streak: { path: string; count: number } | undefined;
   #paused: string | undefined;
@@ -29,9 +31,14 @@ export class LoopGuard {
     return this.#paused;
   }
 
-  /** A child was started at `at` (ms, any monotonic clock). */
-  started(at: number): void {
-    this.#startedAt = at;
+  /** A child was started (ms, any monotonic clock): until it is ready, every change comes "soon after the start". */
+  started(): void {
+    this.#readyAt = undefined;
+  }
+
+  /** The child is ready (or counts as ready). Soon after the start is within `withinMs` of this. */
+  ready(at: number): void {
+    this.#readyAt = at;
   }
 
   /**
@@ -44,7 +51,8 @@ export class LoopGuard {
       this.resume(); // a change elsewhere: a person is editing
       return { kind: 'restart' };
     }
-    if (at - this.#startedAt > this.withinMs || written.length === 0) {
+    const soon = this.#readyAt === undefined || at - this.#readyAt <= this.withinMs;
+    if (!soon || written.length === 0) {
       this.#streak = undefined;
       return { kind: 'restart' };
     }

@@ -205,7 +205,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #changed(paths: string[]): void {
     const kind = this.#state.kind;
     if (kind === 'running' || kind === 'starting') {
-      const written = paths.filter((p) => !this.#watcher?.isLoaded(p));
+      // The app's own code is what a person edits: a loaded module, or (without a module graph) a file like the entry.
+      const code = this.options.entry === undefined ? undefined : extname(this.options.entry);
+      const written = paths.filter((p) => !this.#watcher?.isLoaded(p) && extname(p) !== code);
       const verdict = this.#loops.changed(paths, now(), written);
       if (verdict.kind === 'held') {
         this.#log.debug({ paths }, `change in ${paths.join(', ')} ignored: restarts are paused`);
@@ -361,7 +363,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       exited: (r, exit) => this.#dispatch({ type: 'exited', runId: r.runId, exit }),
     });
     this.#run = run;
-    this.#loops.started(now());
+    this.#loops.started();
     const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'})`;
     if (runId === 1) this.#log.info({ runId, pid: run.pid }, line);
     else this.#log.debug({ runId, pid: run.pid }, line);
@@ -515,6 +517,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.#restart = undefined;
     this.#crashes = 0;
+    this.#loops.ready(now());
     if (run.modulesWatched > 0) this.#log.debug({ runId: run.runId }, `watching ${run.modulesWatched} more files the app loaded`);
     if (run.modulesReported === 0 && reportsModules(this.options) && !this.#noGraphSaid) {
       this.#noGraphSaid = true;

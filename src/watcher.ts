@@ -1,6 +1,6 @@
 // Watches the project (chokidar), drops what never matters (node_modules, .git, build output, editor droppings),
 // reports changes at once and says when they have settled (a quiet period), so a burst makes one restart.
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, posix, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
@@ -313,18 +313,32 @@ export function startWatcher(options: WatcherOptions): Watcher {
     seen.set(path, { ctimeMs, timer });
   };
 
+  // A file whose 'add' is reported is new only if it appeared after we started watching where it is: chokidar's
+  // 'ready' can come before the walk of a folder found on the way has finished, and files written in that window
+  // would otherwise count as "there at the start" and never be reported. So chokidar reports every file it finds,
+  // and its status-change time says which are new.
+  const since = new Map<string, number>();
+  const watchedFrom = Date.now();
+  const isNew = (path: string, stats: Stats | undefined) =>
+    stats !== undefined && stats.ctimeMs >= (since.get(toPosix(path)) ?? watchedFrom);
+  const watchFile = (path: string) => {
+    since.set(toPosix(path), Date.now());
+    fsw.add(path);
+  };
   const roots = set.roots();
   const fsw: FSWatcher = watch(roots.length > 0 ? roots : [], {
-    ignoreInitial: true,
+    ignoreInitial: false,
     ...(options.poll === false ? {} : { usePolling: true, interval: options.poll, binaryInterval: options.poll }),
+    ignored: (path, stats) => set.skips(path, stats === undefined ? undefined : stats.isDirectory()),
   });
   fsw.on('all', (event, path, stats) => {
     if (basename(path) === '.gitignore') set.gitignoreChanged(path);
     if ((event !== 'add' && event !== 'change' && event !== 'unlink') || !set.counts(path)) return;
+    if (event === 'add' && !isNew(path, stats)) return;
     if (event === 'unlink') {
       clearTimeout(seen.get(path)?.timer);
       seen.delete(path);
-      if (single.has(toPosix(path))) fsw.add(path);
+      if (single.has(toPosix(path))) watchFile(path);
     } else {
       recheck(path, stats?.ctimeMs ?? Number.NaN);
       if (stats && options.alreadyLoaded?.(stats.ctimeMs)) return;
@@ -341,7 +355,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       for (const path of added) {
         if (set.walked(path)) continue;
         single.add(path);
-        fsw.add(path);
+        watchFile(path);
         stat(path).then(
           (stats) => {
             recheck(path, stats.ctimeMs);

@@ -19,7 +19,9 @@ function capture() {
 async function supervise(project: Project, config: Config = {}, env: Record<string, string> = {}) {
   const { lines, logger } = capture();
   const supervisor = createSupervisor(
-    { entry: join(project.dir, project.entry), cwd: project.dir, env: { EVENTS: project.eventsFile, ...env }, ...config },
+    // The fixtures call ready(): a long readyTimeout keeps a slow boot on a busy machine from counting as ready
+    // before the app said hello (a restart would then stop it with a signal, not a message).
+    { entry: join(project.dir, project.entry), cwd: project.dir, env: { EVENTS: project.eventsFile, ...env }, readyTimeout: 15_000, ...config },
     { logger },
   );
   onTestFinished(async () => {
