@@ -20,6 +20,7 @@ export function attachEventLog(supervisor: Supervisor, target: string | number, 
     }
   };
   supervisor.on('changed', ({ paths }) => write('change', { paths }));
+  supervisor.on('paused', ({ path, restarts }) => write('paused', { path, restarts }));
   supervisor.on('stopRequested', ({ runId, reason }) => write('stop-requested', { runId, reason }));
   supervisor.on('cleanup', ({ runId, name, status, ms, error }) => write('cleanup', { runId, name, outcome: status, ms, ...(error ? { error } : {}) }));
   supervisor.on('leaked', ({ runId, openHandles, killed }) => write('leak', { runId, resources: openHandles, killed }));

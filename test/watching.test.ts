@@ -1,9 +1,9 @@
 // What restarts the app, on real files and processes: the module graph Node reports, `--watch` globs, the ignores,
 // a burst of thousands of files, an app writing its own files, and a watch limit that runs out.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Project, sleep } from './helpers/harness.js';
 
 /** Writes files (creating folders) in the project. */
@@ -115,7 +115,9 @@ describe('bursts and loops', () => {
   it('an app that keeps writing a watched file is not restarted in a loop: devsup pauses and names the file', async () => {
     const project = new Project('module-graph.ts');
     mkdirSync(join(project.dir, 'state'));
-    const devsup = project.run([project.entry, '--watch', 'state'], { env: { WRITE_FILE: 'state/journal.txt', WRITE_EVERY: '50' } });
+    const events = `${project.dir}.devsup-events.jsonl`;
+    onTestFinished(() => rmSync(events, { force: true }));
+    const devsup = project.run([project.entry, '--watch', 'state', '--events', events], { env: { WRITE_FILE: 'state/journal.txt', WRITE_EVERY: '50' } });
     const line = await devsup.waitForLine(/restarts paused/);
     expect(line).toBe(
       '[devsup] restarts paused: state/journal.txt changed right after each of the last 4 starts — is the app writing it? ' +
@@ -123,6 +125,8 @@ describe('bursts and loops', () => {
     );
     await sleep(WOULD_HAVE_RESTARTED_MS);
     expect(starts(project)).toBe(4);
+    const logged = readFileSync(events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
+    expect(logged.filter((e) => e.type === 'paused')).toEqual([expect.objectContaining({ path: 'state/journal.txt', restarts: 3 })]);
     // A person's edit elsewhere resumes restarts.
     project.setVersion(2);
     await project.waitFor('start', 5);
