@@ -220,7 +220,7 @@ export class WatchSet {
 
   /**
    * The paths to hand to chokidar: each entry's base, except those inside another entry's folder, which the walk of
-   * that folder reaches (chokidar loses events when it is given a folder and one of its ancestors at once).
+   * that folder reaches anyway (given both, chokidar would set up the inner one twice).
    */
   roots(): string[] {
     const dirs = this.entries.filter((e) => e.deep || e.match !== undefined).map((e) => e.base);
@@ -333,8 +333,8 @@ export function startWatcher(options: WatcherOptions): Watcher {
   });
   fsw.on('all', (event, path, stats) => {
     if (basename(path) === '.gitignore') set.gitignoreChanged(path);
-    if ((event !== 'add' && event !== 'change' && event !== 'unlink') || !set.counts(path)) return;
-    if (event === 'add' && !isNew(path, stats)) return;
+    if (event !== 'add' && event !== 'change' && event !== 'unlink') return;
+    if ((event === 'add' && !isNew(path, stats)) || !set.counts(path)) return;
     if (event === 'unlink') {
       clearTimeout(seen.get(path)?.timer);
       seen.delete(path);
