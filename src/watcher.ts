@@ -49,6 +49,10 @@ export function createIgnore(extra: readonly string[]): (relativePath: string, l
   };
 }
 
+// Over this many files in one burst, the quiet period is at least MASS_CHANGE_QUIET_MS.
+const MASS_CHANGE_FILES = 50;
+const MASS_CHANGE_QUIET_MS = 500;
+
 interface Clock {
   setTimeout: (fn: () => void, ms: number) => unknown;
   clearTimeout: (handle: unknown) => void;
@@ -72,6 +76,8 @@ export class ChangeFeed {
   #flushTimer: unknown;
   #quietTimer: unknown;
   #episodeStart: number | undefined;
+  /** The files changed since the last settle. */
+  readonly #episodePaths = new Set<string>();
   readonly #onChange: (paths: string[]) => void;
   readonly #onSettled: () => void;
   readonly #quietMs: number;
@@ -95,10 +101,14 @@ export class ChangeFeed {
   add(path: string): void {
     const now = this.#clock.now();
     this.#episodeStart ??= now;
+    this.#episodePaths.add(path);
     this.#batch.add(path);
     this.#flushTimer ??= this.#clock.setTimeout(() => this.#flush(), 0);
     this.#clock.clearTimeout(this.#quietTimer);
-    const wait = Math.min(this.#quietMs, Math.max(0, this.#episodeStart + this.#maxWaitMs - now));
+    // A mass change (a checkout, a code generator) is written by a process that a busy machine can stall for longer
+    // than a single save's quiet period; waiting a little longer for it costs nothing a person would notice.
+    const quiet = this.#episodePaths.size > MASS_CHANGE_FILES ? Math.max(this.#quietMs, MASS_CHANGE_QUIET_MS) : this.#quietMs;
+    const wait = Math.min(quiet, Math.max(0, this.#episodeStart + this.#maxWaitMs - now));
     this.#quietTimer = this.#clock.setTimeout(() => this.#settle(), wait);
   }
 
@@ -112,6 +122,7 @@ export class ChangeFeed {
   #settle(): void {
     this.#quietTimer = undefined;
     this.#episodeStart = undefined;
+    this.#episodePaths.clear();
     if (this.#flushTimer !== undefined) {
       this.#clock.clearTimeout(this.#flushTimer);
       this.#flush();
@@ -125,6 +136,7 @@ export class ChangeFeed {
     this.#flushTimer = undefined;
     this.#quietTimer = undefined;
     this.#batch.clear();
+    this.#episodePaths.clear();
   }
 }
 

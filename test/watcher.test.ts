@@ -121,6 +121,22 @@ describe('ChangeFeed', () => {
     expect(settles).toBeLessThanOrEqual(4);
   });
 
+  it('waits longer for a mass change to go quiet (a stalled checkout is still one burst)', () => {
+    const { changes, advance, log } = feed(50, 5000);
+    for (let i = 0; i < 60; i++) changes.add(`gen/${i}.json`);
+    advance(200); // a stall longer than a single save's quiet period
+    expect(log.filter((l) => l === 'settled')).toEqual([]);
+    changes.add('gen/60.json');
+    advance(499);
+    expect(log.filter((l) => l === 'settled')).toEqual([]);
+    advance(1);
+    expect(log.filter((l) => l === 'settled')).toHaveLength(1);
+    // The next single save is back to the short quiet period.
+    changes.add('a.ts');
+    advance(50);
+    expect(log.filter((l) => l === 'settled')).toHaveLength(2);
+  });
+
   it('drops what is pending on cancel', () => {
     const { changes, advance, log } = feed();
     changes.add('a.ts');
