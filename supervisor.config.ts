@@ -3,6 +3,5 @@ import { defineConfig } from 'devsup';
 
 export default defineConfig({
   entry: 'demo/server.ts',
-  watch: ['demo'],
   stopTimeout: 5000,
 });
