@@ -1,13 +1,13 @@
 // Self-write loops: an app that writes a watched file while it runs (a log, an upload, a SQLite journal) restarts
 // itself, again and again. When the same file has ended several starts in a row, each time soon after the start,
-// restarts are paused and the file is named. "Soon" counts from the moment the app is ready (a boot takes from
-// 0.1 s to seconds on a busy machine): a change while it starts, or within `withinMs` after. Only files that are not the app's code count (the supervisor says
-// which): a person saving the module they work on right after each restart is not a loop. Pure: the supervisor
-// tells it about starts and changes.
+// restarts are paused and the file is named. "Soon" counts from the moment the app is ready (a boot takes from 0.1 s
+// to seconds on a busy machine): a change while it starts, or within `withinMs` after. Only files that are not the
+// app's code count (the supervisor says which): a person saving the module they work on right after each restart is
+// not a loop. Pure: the supervisor tells it about starts, readiness and changes, with their times.
 
 export type LoopVerdict =
   | { kind: 'restart' }
-  /** Restarts are paused from now on: `path` ended the last `restarts` starts, each within `withinMs`. */
+  /** Restarts are paused from now on: `path` ended the last `restarts` starts soon after each, and came back. */
   | { kind: 'paused'; path: string; restarts: number }
   /** Paused, and this change touches only the paused file: nothing happens. */
   | { kind: 'held' };
@@ -21,7 +21,7 @@ export class LoopGuard {
   #streak: { path: string; count: number } | undefined;
   #paused: string | undefined;
 
-  /** Pauses when `restarts` starts in a row end by a change to the same file within `withinMs` of the start. */
+  /** Pauses when more than `restarts` starts in a row end soon after the start by a change to the same file. */
   constructor(restarts = 3, withinMs = 1000) {
     this.restarts = restarts;
     this.withinMs = withinMs;
@@ -31,12 +31,12 @@ export class LoopGuard {
     return this.#paused;
   }
 
-  /** A child was started (ms, any monotonic clock): until it is ready, every change comes "soon after the start". */
+  /** A child was started: until it is ready, every change comes "soon after the start". */
   started(): void {
     this.#readyAt = undefined;
   }
 
-  /** The child is ready (or counts as ready). Soon after the start is within `withinMs` of this. */
+  /** The child is ready (or counts as ready) at `at` (ms, any monotonic clock); "soon" is within `withinMs` of it. */
   ready(at: number): void {
     this.#readyAt = at;
   }

@@ -1,6 +1,6 @@
 // The validating parser: what the child may send, and everything it must not be able to slip through.
 import { describe, expect, it } from 'vitest';
-import { parseChildMessage, shutdownMessage } from '../src/protocol.js';
+import { modulePath, parseChildMessage, shutdownMessage } from '../src/protocol.js';
 
 describe('parseChildMessage', () => {
   it.each([
@@ -42,6 +42,29 @@ describe('parseChildMessage', () => {
   it('cuts over-long names and errors to a report line', () => {
     const parsed = parseChildMessage({ devsup: 1, type: 'cleanup', name: 'x'.repeat(10_000), status: 'failed', ms: 1, error: 'e'.repeat(10_000) });
     expect(parsed.ok && parsed.message.type === 'cleanup' && [parsed.message.name.length, parsed.message.error?.length]).toEqual([2000, 2000]);
+  });
+});
+
+describe('module reports (Node with WATCH_REPORT_DEPENDENCIES)', () => {
+  it.each([
+    ['file:///app/src/db.ts', '/app/src/db.ts'],
+    ['file:///app/s%C3%A9rv%C3%A9r%20app.cts', '/app/sérvér app.cts'],
+    ['/app/src/a.ts?tsx-commonjs-export-preparse=1', '/app/src/a.ts'],
+    ['file:///app/a.ts%3Ftsx-commonjs-export-preparse=1?tsx-commonjs-export-preparse=1&tsx-commonjs-virtual-query=1', '/app/a.ts'],
+    ['/app/config.json', '/app/config.json'],
+    ['node:fs', undefined],
+    [null, undefined],
+    ['data:text/javascript,1', undefined],
+    ['relative.js', undefined],
+  ])('%s → %s', (reported, path) => {
+    expect(modulePath(reported)).toBe(path);
+  });
+
+  it('turns watch:import and watch:require into one modules message; anything else of that shape is rejected', () => {
+    expect(parseChildMessage({ 'watch:import': ['file:///app/a.mjs'] })).toEqual({ ok: true, message: { devsup: 1, type: 'modules', files: ['/app/a.mjs'] } });
+    expect(parseChildMessage({ 'watch:require': [null, '/app/b.cjs'] })).toEqual({ ok: true, message: { devsup: 1, type: 'modules', files: ['/app/b.cjs'] } });
+    expect(parseChildMessage({ 'watch:import': 'file:///app/a.mjs' })).toEqual({ ok: false, why: 'a module report that is not a list' });
+    expect(parseChildMessage({ hello: 1 })).toEqual({ ok: false, why: 'not a devsup message' });
   });
 });
 
