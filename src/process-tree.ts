@@ -2,6 +2,7 @@
 // exited, end what is left of the run — the descendants seen, and (Linux) every process carrying its DEVSUP_RUN.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Proc {
   pid: number;
@@ -98,8 +99,6 @@ export async function commandOf(pid: number): Promise<string> {
   const { stdout } = await execa('ps', ['-o', 'command=', '-p', String(pid)], { reject: false });
   return stdout.trim();
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface Reaped {
   pid: number;

@@ -10,7 +10,7 @@ import { DevsupError, didYouMean } from './errors.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 export const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
-const isPython = (entry: string | undefined) => entry !== undefined && extname(entry) === '.py';
+export const isPython = (entry: string | undefined): entry is string => entry !== undefined && extname(entry) === '.py';
 
 // The Python client (devsup_child.py), shipped with devsup: on every app's PYTHONPATH, after the app's own entries,
 // so that `import devsup_child` works without installing anything (a vendored copy next to the entry still wins).

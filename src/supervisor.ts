@@ -14,7 +14,7 @@ import { shutdownMessage, type ChildMessage, type CleanupResult, type OpenResour
 import type { Reaped } from './process-tree.js';
 import { describeCleanup, describeExit, describeTrigger, formatOpen, formatProgress, formatReaped, restartSummary, seconds } from './report.js';
 import { LoopGuard } from './loop-guard.js';
-import { checkRunnable, describeApp, readEnvFile, reportsModules } from './spawn.js';
+import { checkRunnable, describeApp, isPython, readEnvFile, reportsModules } from './spawn.js';
 import type { Watcher } from './watcher.js';
 
 export type { TeardownReport };
@@ -57,7 +57,7 @@ export function watchTargets(options: Options): { watch: string[]; named: string
   const named = [...WATCHED_BY_DEFAULT.map((p) => join(cwd, p)), ...(entry !== undefined && !options.exec ? [entry] : [])];
   const all = options.watchAll ? [cwd] : [];
   if (reportsModules(options)) return { watch: [...options.watch, ...all], named, graph: true };
-  if (!options.exec && entry !== undefined && extname(entry) === '.py') {
+  if (!options.exec && isPython(entry)) {
     return { watch: [join(dirname(entry), '**', '*.py'), ...options.watch, ...all], named, graph: false };
   }
   return { watch: options.watch.length > 0 ? [...options.watch, ...all] : [cwd], named, graph: false };
