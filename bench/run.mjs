@@ -550,6 +550,12 @@ function report(results) {
   const lat = results.latency;
   // Every edit of one tool on one entry language and cleanup, across sessions.
   const editsOf = (lang, c, t) => lat.filter((r) => r.lang === lang && r.cleanupMs === c && r.tool === t).flatMap((r) => r.edits ?? []);
+  // Every (entry, cleanup, tool) of the latency scenario, in report order, with its edits.
+  function* latencyCells() {
+    for (const lang of ['js', 'ts']) {
+      for (const c of CLEANUPS) for (const t of LATENCY_TOOLS[lang]) yield { lang, c, t, edits: editsOf(lang, c, t) };
+    }
+  }
   if (lat.length > 0) {
     out.push('## First start: launch → first answer (ms)');
     out.push('');
@@ -577,14 +583,9 @@ function report(results) {
     out.push('edit→signal: until the old app\'s SIGTERM/SIGINT handler ran; cleanup+exit: its cleanup and exit; exit→new: until the new process existed (performance.timeOrigin); edit→new: the same from the edit; boot: new process → listening; answer: listening → first answer of the poll.');
     out.push('');
     const rows3 = [];
-    for (const lang of ['js', 'ts']) {
-      for (const c of CLEANUPS) {
-        for (const t of LATENCY_TOOLS[lang]) {
-          const edits = editsOf(lang, c, t);
-          const m = (key) => fmt(summarize(edits.map((e) => e.phases?.[key])).median);
-          rows3.push([lang, `${c} ms`, label(t), m('toSignal'), m('cleanupAndExit'), m('exitToNewProcess'), m('toNewProcess'), m('boot'), m('answer'), fmt(summarize(edits.map((e) => e.ms)).median)]);
-        }
-      }
+    for (const { lang, c, t, edits } of latencyCells()) {
+      const m = (key) => fmt(summarize(edits.map((e) => e.phases?.[key])).median);
+      rows3.push([lang, `${c} ms`, label(t), m('toSignal'), m('cleanupAndExit'), m('exitToNewProcess'), m('toNewProcess'), m('boot'), m('answer'), fmt(summarize(edits.map((e) => e.ms)).median)]);
     }
     out.push(table(['entry', 'cleanup', 'tool', 'edit→signal', 'cleanup+exit', 'exit→new', 'edit→new', 'boot', 'answer', 'total'], rows3));
     out.push('');
@@ -592,27 +593,22 @@ function report(results) {
     out.push('## Teardown correctness (per edit)');
     out.push('');
     const rows4 = [];
-    for (const lang of ['js', 'ts']) {
-      for (const c of CLEANUPS) {
-        for (const t of LATENCY_TOOLS[lang]) {
-          const edits = editsOf(lang, c, t);
-          const n = edits.length;
-          const count = (f) => edits.filter(f).length;
-          const starts = edits.reduce((a, e) => a + (e.starts ?? 0), 0);
-          const signals = [...new Set(edits.map((e) => e.signal ?? 'none'))].join(', ');
-          rows4.push([
-            lang,
-            `${c} ms`,
-            label(t),
-            String(n),
-            `${count((e) => e.cleanupDoneBeforeNewStart)}/${n}`,
-            `${count((e) => e.cleanupRan)}/${n}`,
-            signals,
-            String(edits.reduce((a, e) => a + (e.eaddrinuseStarts ?? 0), 0)),
-            n > 0 ? (starts / n).toFixed(2) : '—',
-          ]);
-        }
-      }
+    for (const { lang, c, t, edits } of latencyCells()) {
+      const n = edits.length;
+      const count = (f) => edits.filter(f).length;
+      const starts = edits.reduce((a, e) => a + (e.starts ?? 0), 0);
+      const signals = [...new Set(edits.map((e) => e.signal ?? 'none'))].join(', ');
+      rows4.push([
+        lang,
+        `${c} ms`,
+        label(t),
+        String(n),
+        `${count((e) => e.cleanupDoneBeforeNewStart)}/${n}`,
+        `${count((e) => e.cleanupRan)}/${n}`,
+        signals,
+        String(edits.reduce((a, e) => a + (e.eaddrinuseStarts ?? 0), 0)),
+        n > 0 ? (starts / n).toFixed(2) : '—',
+      ]);
     }
     out.push(table(['entry', 'cleanup', 'tool', 'edits', 'cleanup done before new start', 'cleanup ran at all', 'signal seen', 'EADDRINUSE starts', 'starts/edit'], rows4));
     out.push('');
