@@ -41,6 +41,18 @@ export class JsonLineChannel {
     return true;
   }
 
+  /** Resolves once the child's end is closed and all it wrote was read, or after `ms` (a grandchild may hold it). */
+  drained(ms: number): Promise<void> {
+    if (!this.#open) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Stops reading (and lets the child's end see EOF). */
   close(): void {
     this.#socket.destroy();

@@ -39,6 +39,8 @@ export interface RunHandlers {
 }
 
 const now = () => performance.now();
+// How long, at most, the channel is read after the app exited (its end closes at once unless a grandchild holds it).
+const CHANNEL_DRAIN_MS = 100;
 
 export class ChildRun {
   readonly runId: number;
@@ -67,6 +69,8 @@ export class ChildRun {
   /** Whether the ladder reached SIGKILL for it (nothing left to wait for). */
   killing = false;
   readonly #channel: JsonLineChannel;
+  /** The process has exited; its channel is being read to the end. */
+  #exiting = false;
   /** Every descendant seen while the tree was intact, by pid. */
   readonly #seen = new Map<number, Proc>();
   #snapshot: Promise<void> = Promise.resolve();
@@ -94,11 +98,17 @@ export class ChildRun {
       handlers.failed(this, error);
     });
     child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
-      if (this.exit !== undefined) return;
-      this.exit = { code, signal };
-      // A grandchild that inherited the channel must not keep devsup reading it.
-      this.#channel.close();
-      handlers.exited(this, this.exit);
+      if (this.exit !== undefined || this.#exiting) return;
+      this.#exiting = true;
+      // What the app wrote just before it exited (its last cleanup reports, shutdown-done) may still be in the pipe:
+      // Node reports the exit before its stdio is read to the end. Read it first; a grandchild that inherited the
+      // channel must not keep devsup reading it, hence the bound.
+      void this.#channel.drained(CHANNEL_DRAIN_MS).then(() => {
+        if (this.exit !== undefined) return;
+        this.exit = { code, signal };
+        this.#channel.close();
+        handlers.exited(this, this.exit);
+      });
     });
   }
 
@@ -124,7 +134,7 @@ export class ChildRun {
   }
 
   get alive(): boolean {
-    return this.exit === undefined && this.pid !== undefined;
+    return this.exit === undefined && !this.#exiting && this.pid !== undefined;
   }
 
   /** The cleanup running at this moment, and for how long. */
