@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { onTestFinished } from 'vitest';
+import { onTestFailed, onTestFinished } from 'vitest';
 import { processGone } from '../../src/child/liveness.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -84,6 +84,7 @@ export class Project {
     copyFileSync(join(ROOT, 'fixtures/record.mjs'), join(this.dir, 'record.mjs'));
     this.setVersion(1);
     writeFileSync(this.eventsFile, '');
+    onTestFailed(() => console.error(`events of ${this.entry}:\n${existsSync(this.eventsFile) ? readFileSync(this.eventsFile, 'utf8') : '(none)'}`));
     // Whatever happened in the test: devsup first (so it starts nothing new), then every app process and
     // grandchild the fixtures recorded, each by pid; then the files.
     onTestFinished(() => {
@@ -167,6 +168,8 @@ export class Devsup {
     this.exited = new Promise((resolveExit) =>
       this.process.on('exit', (code, signal) => resolveExit({ code, signal })),
     );
+    // A failed test shows what devsup said, whatever the failing assertion was waiting for.
+    onTestFailed(() => console.error(`devsup ${args.join(' ')} (pid ${this.pid}) logged:\n${this.stderr}`));
   }
 
   lines(): string[] {
