@@ -37,8 +37,12 @@ export type Event =
   | { type: 'hello'; runId: number }
   /** The app closed its end of the IPC channel: from now on it is asked with a signal. */
   | { type: 'disconnected'; runId: number }
-  | { type: 'ready'; runId: number }
-  | { type: 'ready-timeout'; runId: number }
+  /**
+   * The app said it is ready (or the ready timeout passed). `inApp`: changed paths that the app loaded after they
+   * changed (a file it generated, then imported), which need no restart; the shell knows, from the module reports.
+   */
+  | { type: 'ready'; runId: number; inApp?: string[] }
+  | { type: 'ready-timeout'; runId: number; inApp?: string[] }
   | { type: 'changed'; paths: string[] }
   | { type: 'settled' }
   | { type: 'restart'; reason?: 'manual' | 'crash' }
@@ -90,6 +94,14 @@ export function mergeTriggers(a: Trigger | null, b: Trigger): Trigger {
 }
 
 const settle = (trigger: Trigger | null): Trigger | null => (trigger ? { ...trigger, settled: true } : null);
+
+/** A pending trigger without the changes the child already has; nothing left of a change is no trigger at all. */
+function withoutInApp(trigger: Trigger | null, inApp: readonly string[]): Trigger | null {
+  if (!trigger || inApp.length === 0) return trigger;
+  const paths = trigger.paths.filter((p) => !inApp.includes(p));
+  if (paths.length === 0 && trigger.reason === 'change') return null;
+  return { ...trigger, paths };
+}
 
 /** The exit code devsup itself ends with: the app's, or 128 + signal number when it was killed. */
 export function exitCodeOf(exit: Exit | null): number {
@@ -158,14 +170,15 @@ export function transition(state: State, event: Event): Step {
       }
       if (state.kind !== 'starting') return same(state);
       const notify: Effect = { type: 'notify', notice: { type: 'ready', runId: state.runId, via } };
-      if (!state.pending) {
+      const pending = withoutInApp(state.pending, event.inApp ?? []);
+      if (!pending) {
         return { state: { kind: 'running', runId: state.runId, sdk: state.sdk }, effects: [{ type: 'disarm' }, notify] };
       }
-      // A change arrived after the spawn: it is not in this child, so exactly one follow-up restart, now.
-      const stop = beginStop(state.runId, state.sdk, 'start', state.pending);
+      // A change arrived after the spawn and is not in this child: exactly one follow-up restart, now.
+      const stop = beginStop(state.runId, state.sdk, 'start', pending);
       const restarting: Effect = {
         type: 'notify',
-        notice: { type: 'restarting', runId: state.runId, trigger: state.pending, from: 'starting' },
+        notice: { type: 'restarting', runId: state.runId, trigger: pending, from: 'starting' },
       };
       return { state: stop.state, effects: [notify, restarting, ...stop.effects] };
     }

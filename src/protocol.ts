@@ -43,8 +43,12 @@ export type ChildMessage =
   | { devsup: 1; type: 'cleanup'; name: string; status: CleanupStatus; ms: number; error?: string }
   | { devsup: 1; type: 'extend'; ms: number }
   | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[]; openHandles: OpenResource[] }
-  /** Files the app loaded: Node's own reports (`watch:import`, `watch:require`), turned into absolute paths. */
-  | { devsup: 1; type: 'modules'; files: string[] };
+  /**
+   * Files the app loaded: Node's own reports (`watch:import`, `watch:require`), turned into absolute paths. `sentAt`
+   * (ms since the epoch, whole ms) is when the app sent the report, stamped by devsup's preload; Node sends it before
+   * reading the file.
+   */
+  | { devsup: 1; type: 'modules'; files: string[]; sentAt?: number };
 
 const CLEANUP_STATUSES: readonly string[] = ['started', 'done', 'failed', 'timed-out'];
 // A name or an error longer than this is cut: a report line, not a payload.
@@ -113,7 +117,8 @@ function parseModuleReport(value: Record<string, unknown>): Parsed | undefined {
   if (reported === undefined) return undefined;
   if (!Array.isArray(reported)) return { ok: false, why: 'a module report that is not a list' };
   const files = reported.slice(0, MAX_RESULTS).map(modulePath).filter((f): f is string => f !== undefined);
-  return { ok: true, message: { devsup: 1, type: 'modules', files } };
+  const sentAt = value['devsup:at'];
+  return { ok: true, message: { devsup: 1, type: 'modules', files, ...(Number.isFinite(sentAt) ? { sentAt: sentAt as number } : {}) } };
 }
 
 /** Validates one message from the child. Anything that is not ours, or not well-formed, is rejected with a reason. */

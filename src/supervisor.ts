@@ -2,7 +2,7 @@
 // what happens (messages, exits, timers, file changes) back in as events. No process.exit, no signal handlers.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { dirname, extname, join, relative } from 'node:path';
+import { dirname, extname, join, relative, resolve } from 'node:path';
 import { ChildRun, type TeardownReport } from './child-run.js';
 import { normalize, type Config, type Options } from './config.js';
 import { DevsupError } from './errors.js';
@@ -176,10 +176,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       poll,
       onChange: (paths) => this.#changed(paths),
       onSettled: () => this.#dispatch({ type: 'settled' }),
-      // ctime has the kernel's coarse clock (a few ms behind): only what is clearly older than the spawn counts.
-      alreadyLoaded: (changedAtMs) => {
+      alreadyLoaded: (path, changedAtMs) => {
         const kind = this.#state.kind;
-        return (kind === 'starting' || kind === 'running') && this.#run !== undefined && changedAtMs < this.#run.spawnedAtWall - 10;
+        return (kind === 'starting' || kind === 'running') && this.#run !== undefined && this.#inRun(this.#run, path, changedAtMs);
       },
       onError: (error) => {
         const hint =
@@ -228,10 +227,38 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#dispatch({ type: 'changed', paths });
   }
 
+  // Whether a change to this file (absolute path) at this time (its ctime) is in the run already. A file the run
+  // loaded: if it changed before the run read it (a file the app generates, then imports). Any other file: if it
+  // changed clearly before the spawn (ctime has the kernel's coarse clock, a few ms behind).
+  #inRun(run: ChildRun, path: string, changedAtMs: number): boolean {
+    return changedAtMs < (run.loadedAt.get(resolve(path)) ?? run.spawnedAtWall - 10);
+  }
+
+  // The changes a starting run is to restart for once ready, less those it loaded after they were made.
+  #inApp(runId: number): string[] | undefined {
+    const state = this.#state;
+    const run = this.#run;
+    if (state.kind !== 'starting' || !state.pending || run?.runId !== runId || !this.#watcher) return undefined;
+    const watcher = this.#watcher;
+    const inApp = state.pending.paths.filter((p) => {
+      const at = watcher.lastChangeAt(p);
+      return at !== undefined && this.#inRun(run, resolve(this.options.cwd, p), at);
+    });
+    if (inApp.length === 0) return undefined;
+    const level = inApp.length === state.pending.paths.length && state.pending.reason === 'change' ? 'info' : 'debug';
+    this.#log[level]({ runId, paths: inApp }, `${describeTrigger({ ...state.pending, paths: inApp })} was made before the app loaded it: no restart for it`);
+    return inApp;
+  }
+
   // Node reported modules the app loaded: they join what is watched (the module graph only grows).
-  #loaded(run: ChildRun, files: string[]): void {
+  #loaded(run: ChildRun, files: string[], sentAt: number | undefined): void {
     run.modulesReported += files.length;
-    const at = Date.now();
+    // Node sends a report before it reads the file, and the preload stamps it in whole ms: the app read the file
+    // after sentAt, and a write with a later ctime (+1: the stamp is rounded down) is one the app may not have. We may
+    // read the report much later than it was sent (a busy machine); without a stamp, when we read it is the bound.
+    const now = Date.now();
+    const at = sentAt === undefined ? now : Math.min(sentAt + 1, now);
+    for (const file of files) if (!run.loadedAt.has(resolve(file))) run.loadedAt.set(resolve(file), at);
     if (!this.#watcher) {
       this.#loadedEarly.push({ files, at });
       return;
@@ -305,11 +332,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       case 'arm': {
         clearTimeout(this.#timers.get(effect.timer));
-        const event: Event =
-          effect.timer === 'ready' ? { type: 'ready-timeout', runId: effect.runId } : { type: 'escalate', runId: effect.runId };
+        const { runId } = effect;
+        const event = (): Event =>
+          effect.timer === 'ready' ? { type: 'ready-timeout', runId, inApp: this.#inApp(runId) } : { type: 'escalate', runId };
         const after = typeof effect.duration === 'object' ? effect.duration.ms : this.options[effect.duration];
         if (effect.timer === 'escalate') this.#deadlineAt = now() + after;
-        this.#timers.set(effect.timer, setTimeout(() => this.#dispatch(event), after));
+        this.#timers.set(effect.timer, setTimeout(() => this.#dispatch(event()), after));
         return;
       }
       case 'disarm':
@@ -386,7 +414,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       case 'hello':
         return this.#dispatch({ type: 'hello', runId: run.runId });
       case 'ready':
-        return this.#dispatch({ type: 'ready', runId: run.runId });
+        return this.#dispatch({ type: 'ready', runId: run.runId, inApp: this.#inApp(run.runId) });
       case 'extend':
         return this.#extend(run, message.ms);
       case 'cleanup': {
@@ -413,7 +441,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       case 'stopping':
         return; // the plan is kept by the run, for the progress line
       case 'modules':
-        return this.#loaded(run, message.files);
+        return this.#loaded(run, message.files, message.sentAt);
     }
   }
 

@@ -278,10 +278,11 @@ export interface WatcherOptions {
   onChange: (paths: string[]) => void;
   onSettled: () => void;
   /**
-   * Whether a change made at this time (a file's ctime, ms since the epoch) is already in the running app. Late
-   * events (a busy machine, or our re-check) for writes the current app loaded must not restart it again.
+   * Whether a change to this file (absolute path) made at this time (its ctime, ms since the epoch) is already in the
+   * running app. Late events (a busy machine, or our re-check) for writes the current app loaded must not restart it
+   * again, nor a file the app generated and then imported.
    */
-  alreadyLoaded?: (changedAtMs: number) => boolean;
+  alreadyLoaded?: (path: string, changedAtMs: number) => boolean;
   onError: (error: NodeJS.ErrnoException) => void;
 }
 
@@ -289,12 +290,15 @@ export interface Watcher {
   /** Resolves once the initial walk is done and every watch is in place. */
   ready: Promise<void>;
   /**
-   * Watches files the app reported loading at `loadedAt` (ms since the epoch); returns how many were new. A file
-   * written after it was loaded and before its watch was in place counts as changed.
+   * Watches files the app reported loading, none of them read before `loadedAt` (ms since the epoch); returns how many
+   * were new. A file whose ctime is `loadedAt` or later may have been written after the app read it: it counts as
+   * changed, however long before its watch was in place.
    */
   addLoaded(files: readonly string[], loadedAt: number): number;
   /** Whether this path (relative to the root, as in changes) is one the app loaded. */
   isLoaded(relativePath: string): boolean;
+  /** The ctime of the latest change reported for this path (relative, as in changes), unless it was a deletion. */
+  lastChangeAt(relativePath: string): number | undefined;
   close(): Promise<void>;
 }
 
@@ -305,6 +309,13 @@ const RECHECK_MS = 60;
 export function startWatcher(options: WatcherOptions): Watcher {
   const { set } = options;
   const feed = new ChangeFeed(options.onChange, options.onSettled, options.debounce);
+  const changedAt = new Map<string, number>();
+  const changed = (path: string, ctimeMs: number | undefined) => {
+    const relativePath = set.relative(path);
+    if (ctimeMs === undefined) changedAt.delete(relativePath);
+    else changedAt.set(relativePath, Math.max(ctimeMs, changedAt.get(relativePath) ?? ctimeMs));
+    feed.add(relativePath);
+  };
   const seen = new Map<string, { ctimeMs: number; timer: NodeJS.Timeout }>();
   // Files watched one by one (loaded files outside the walked folders, named files): chokidar stops watching such a
   // file when it is deleted (vim's backup-and-write save does that), so it is added again to see it come back.
@@ -317,7 +328,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
         (stats) => {
           if (stats.ctimeMs === seen.get(path)?.ctimeMs) return seen.delete(path);
           recheck(path, stats.ctimeMs);
-          if (!options.alreadyLoaded?.(stats.ctimeMs)) feed.add(set.relative(path));
+          if (!options.alreadyLoaded?.(path, stats.ctimeMs)) changed(path, stats.ctimeMs);
         },
         () => seen.delete(path),
       );
@@ -333,8 +344,8 @@ export function startWatcher(options: WatcherOptions): Watcher {
   const watchedFrom = Date.now();
   const isNew = (path: string, stats: Stats | undefined) =>
     stats !== undefined && stats.ctimeMs >= (since.get(toPosix(path)) ?? watchedFrom);
-  const watchFile = (path: string) => {
-    since.set(toPosix(path), Date.now());
+  const watchFile = (path: string, from = Date.now()) => {
+    since.set(toPosix(path), from);
     fsw.add(path);
   };
   const roots = set.roots();
@@ -346,16 +357,21 @@ export function startWatcher(options: WatcherOptions): Watcher {
   fsw.on('all', (event, path, stats) => {
     if (basename(path) === '.gitignore') set.gitignoreChanged(path);
     if (event !== 'add' && event !== 'change' && event !== 'unlink') return;
-    if ((event === 'add' && !isNew(path, stats)) || !set.counts(path)) return;
+    if (event === 'add' && !isNew(path, stats)) {
+      // chokidar took these stats before its watch of the file began: a write in between is seen only by looking again.
+      if (stats && single.has(toPosix(path))) recheck(path, stats.ctimeMs);
+      return;
+    }
+    if (!set.counts(path)) return;
     if (event === 'unlink') {
       clearTimeout(seen.get(path)?.timer);
       seen.delete(path);
       if (single.has(toPosix(path))) watchFile(path);
     } else {
       recheck(path, stats?.ctimeMs ?? Number.NaN);
-      if (stats && options.alreadyLoaded?.(stats.ctimeMs)) return;
+      if (stats && options.alreadyLoaded?.(path, stats.ctimeMs)) return;
     }
-    feed.add(set.relative(path));
+    changed(path, event === 'unlink' ? undefined : stats?.ctimeMs);
   });
   fsw.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
   const ready = new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
@@ -367,11 +383,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
       for (const path of added) {
         if (set.walked(path)) continue;
         single.add(path);
-        watchFile(path);
+        watchFile(path, loadedAt);
         stat(path).then(
           (stats) => {
             recheck(path, stats.ctimeMs);
-            if (stats.ctimeMs > loadedAt) feed.add(set.relative(path));
+            if (isNew(path, stats)) changed(path, stats.ctimeMs);
           },
           () => {},
         );
@@ -379,6 +395,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       return added.length;
     },
     isLoaded: (relativePath) => set.loaded.has(toPosix(resolve(set.root, relativePath))),
+    lastChangeAt: (relativePath) => changedAt.get(relativePath),
     close: () => {
       feed.cancel();
       for (const { timer } of seen.values()) clearTimeout(timer);

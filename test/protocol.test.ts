@@ -66,6 +66,20 @@ describe('module reports (Node with WATCH_REPORT_DEPENDENCIES)', () => {
     expect(parseChildMessage({ 'watch:import': 'file:///app/a.mjs' })).toEqual({ ok: false, why: 'a module report that is not a list' });
     expect(parseChildMessage({ hello: 1 })).toEqual({ ok: false, why: 'not a devsup message' });
   });
+
+  it('keeps the time the preload stamped on a report, and only a finite number', () => {
+    const at = 1_795_000_000_123;
+    expect(parseChildMessage({ 'watch:import': ['file:///app/a.mjs'], 'devsup:at': at })).toEqual({
+      ok: true,
+      message: { devsup: 1, type: 'modules', files: ['/app/a.mjs'], sentAt: at },
+    });
+    for (const stamp of ['1795000000123', null, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(parseChildMessage({ 'watch:require': ['/app/b.cjs'], 'devsup:at': stamp })).toEqual({
+        ok: true,
+        message: { devsup: 1, type: 'modules', files: ['/app/b.cjs'] },
+      });
+    }
+  });
 });
 
 describe('shutdownMessage', () => {

@@ -72,6 +72,41 @@ describe('the module graph', () => {
     expect(devsup.stderr).not.toMatch(/node_modules\/dep|readme\.txt/);
   });
 
+  it('a module written after the app loaded it restarts the app, however late devsup reads the report', async () => {
+    // On a busy machine Node's report of a module can wait unread while the app goes on and the file is saved again.
+    // devsup is stopped (SIGSTOP) to hold that window open as long as the test needs.
+    const project = new Project('module-graph.ts');
+    files(project, { 'plugin.mjs': 'export default 1;\n' });
+    const devsup = project.run([project.entry]);
+    await devsup.ready();
+    const [first] = await project.waitFor('start');
+    process.kill(devsup.pid, 'SIGSTOP');
+    try {
+      process.kill(first!.pid, 'SIGUSR2');
+      await project.waitFor('plugin');
+      await sleep(50); // well past the few ms the file's ctime (the kernel's coarse clock) can lag
+      files(project, { 'plugin.mjs': 'export default 2;\n' });
+      await sleep(50);
+    } finally {
+      process.kill(devsup.pid, 'SIGCONT');
+    }
+    await devsup.waitForLine(/restart #1: change in plugin\.mjs ·/);
+    await project.waitFor('start', 2);
+  });
+
+  it('a module the app writes and then imports at each start is not a reason to restart it again', async () => {
+    const project = new Project('module-graph.ts');
+    const devsup = project.run([project.entry], { env: { GENERATE: 'generated.mjs' } });
+    await devsup.ready();
+    await project.waitFor('start');
+    project.setVersion(2);
+    await devsup.waitForLine(/restart #1: change in version\.mjs ·/);
+    await project.waitFor('start', 2);
+    await sleep(3 * WOULD_HAVE_RESTARTED_MS);
+    expect(starts(project)).toBe(2);
+    expect(devsup.count(/restart #2/)).toBe(0);
+  });
+
   it('--watch-all watches the whole project, minus .gitignore, --ignore and node_modules', async () => {
     const project = new Project('module-graph.ts');
     files(project, {
