@@ -64,8 +64,8 @@ export class ChildRun {
   modulesReported = 0;
   /** How many of them were new to the watcher (before ready). */
   modulesWatched = 0;
-  /** Each file it loaded (absolute path): a time before which any change to it is in this run (see supervisor). */
-  readonly loadedAt = new Map<string, number>();
+  /** Each file it loaded (absolute path) and its ctime then: the version of the file this run has. */
+  readonly loadedCtime = new Map<string, number>();
   /** Whether devsup/child finished the shutdown and said so. */
   shutdownDone = false;
   /** Whether the ladder reached SIGKILL for it (nothing left to wait for). */

@@ -1,8 +1,7 @@
 // The IPC protocol between devsup and the app: JSON objects over Node's IPC channel, each tagged `devsup: 1`
 // so that the app's own `process.send` traffic is never mistaken for ours. See docs/PROTOCOL.md.
 
-import { isAbsolute } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { modulePath } from './child/module-path.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -44,11 +43,10 @@ export type ChildMessage =
   | { devsup: 1; type: 'extend'; ms: number }
   | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[]; openHandles: OpenResource[] }
   /**
-   * Files the app loaded: Node's own reports (`watch:import`, `watch:require`), turned into absolute paths. `sentAt`
-   * (ms since the epoch, whole ms) is when the app sent the report, stamped by devsup's preload; Node sends it before
-   * reading the file.
+   * Files the app loaded: Node's own reports (`watch:import`, `watch:require`), turned into absolute paths, and each
+   * file's ctime (ms) when the report was sent, as devsup's preload read it (Node reports before reading the file).
    */
-  | { devsup: 1; type: 'modules'; files: string[]; sentAt?: number };
+  | { devsup: 1; type: 'modules'; files: string[]; ctimes: Record<string, number> };
 
 const CLEANUP_STATUSES: readonly string[] = ['started', 'done', 'failed', 'timed-out'];
 // A name or an error longer than this is cut: a report line, not a payload.
@@ -87,38 +85,25 @@ function parseResult(value: unknown): CleanupResult | undefined {
   return error === undefined ? { name, status, ms } : { name, status, ms, error };
 }
 
-/**
- * A module Node reported loading, as an absolute path: `watch:import` gives URLs (`file:///src/a.ts`), `watch:require`
- * file names (or null for Node's own). Loaders add queries (tsx: `a.ts?tsx-…`, even percent-encoded into the path).
- */
-export function modulePath(reported: unknown): string | undefined {
-  if (typeof reported !== 'string' || reported === '') return undefined;
-  let path = reported;
-  if (reported.startsWith('file:')) {
-    try {
-      const url = new URL(reported);
-      url.search = '';
-      url.hash = '';
-      path = fileURLToPath(url);
-    } catch {
-      return undefined;
-    }
-  } else if (!isAbsolute(reported)) {
-    return undefined; // node:fs, data:, a bare name
-  }
-  const query = path.indexOf('?');
-  return query === -1 ? path : path.slice(0, query);
-}
+export { modulePath };
 
 // Node sends these itself when WATCH_REPORT_DEPENDENCIES is set (it is how `node --watch` learns the module graph):
-// `{"watch:import": [url]}` for ES modules, `{"watch:require": [filename]}` for CommonJS.
+// `{"watch:import": [url]}` for ES modules, `{"watch:require": [filename]}` for CommonJS. devsup's preload adds
+// `"devsup:ctime"`: each file's ctime when the report was sent.
 function parseModuleReport(value: Record<string, unknown>): Parsed | undefined {
   const reported = value['watch:import'] ?? value['watch:require'];
   if (reported === undefined) return undefined;
   if (!Array.isArray(reported)) return { ok: false, why: 'a module report that is not a list' };
-  const files = reported.slice(0, MAX_RESULTS).map(modulePath).filter((f): f is string => f !== undefined);
-  const sentAt = value['devsup:at'];
-  return { ok: true, message: { devsup: 1, type: 'modules', files, ...(Number.isFinite(sentAt) ? { sentAt: sentAt as number } : {}) } };
+  const stamped = Array.isArray(value['devsup:ctime']) ? (value['devsup:ctime'] as unknown[]) : [];
+  const files: string[] = [];
+  const ctimes: Record<string, number> = {};
+  reported.slice(0, MAX_RESULTS).forEach((entry, i) => {
+    const file = modulePath(entry);
+    if (file === undefined) return;
+    files.push(file);
+    if (Number.isFinite(stamped[i])) ctimes[file] = stamped[i] as number;
+  });
+  return { ok: true, message: { devsup: 1, type: 'modules', files, ctimes } };
 }
 
 /** Validates one message from the child. Anything that is not ours, or not well-formed, is rejected with a reason. */

@@ -91,7 +91,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #crashes = 0;
   #crashTimer: NodeJS.Timeout | undefined;
   /** Files the app reported loading before the watcher was up (it is loaded after the first spawn). */
-  #loadedEarly: { files: string[]; at: number }[] = [];
+  #loadedEarly: string[][] = [];
   #loops = new LoopGuard();
   #noGraphSaid = false;
 
@@ -176,10 +176,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       poll,
       onChange: (paths) => this.#changed(paths),
       onSettled: () => this.#dispatch({ type: 'settled' }),
-      alreadyLoaded: (path, changedAtMs) => {
-        const kind = this.#state.kind;
-        return (kind === 'starting' || kind === 'running') && this.#run !== undefined && this.#inRun(this.#run, path, changedAtMs);
-      },
+      // Asked of the latest run whatever the state: the one running, being stopped, or that crashed (a fix restarts it).
+      alreadyLoaded: (path, changedAtMs) => this.#run !== undefined && this.#inRun(this.#run, path, changedAtMs),
       onError: (error) => {
         const hint =
           error.code === 'ENOSPC'
@@ -188,7 +186,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#log.error({ err: error }, `watcher: ${error.message} (${hint})`);
       },
     });
-    for (const { files, at } of this.#loadedEarly.splice(0)) this.#watcher.addLoaded(files, at);
+    for (const files of this.#loadedEarly.splice(0)) this.#watcher.addLoaded(files);
     void this.#watcher.ready.then(() => {
       const shown = [
         ...(targets.graph ? ['the files the app loads'] : []),
@@ -201,7 +199,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // Files changed (after the quiet-period grouping of one event-loop turn). While the app runs, a file that keeps
   // changing right after each start is the app writing it: restarts pause instead of looping.
-  #changed(paths: string[]): void {
+  #changed(changed: string[]): void {
+    // Judged again now: the app's report of a file it generated can arrive after chokidar saw the file being written.
+    const paths = changed.filter((p) => !this.#changeInRun(p));
+    if (paths.length === 0) return;
     const kind = this.#state.kind;
     if (kind === 'running' || kind === 'starting') {
       // The app's own code is what a person edits: a loaded module, or (without a module graph) a file like the entry.
@@ -227,23 +228,26 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#dispatch({ type: 'changed', paths });
   }
 
-  // Whether a change to this file (absolute path) at this time (its ctime) is in the run already. A file the run
-  // loaded: if it changed before the run read it (a file the app generates, then imports). Any other file: if it
-  // changed clearly before the spawn (ctime has the kernel's coarse clock, a few ms behind).
-  #inRun(run: ChildRun, path: string, changedAtMs: number): boolean {
-    return changedAtMs < (run.loadedAt.get(resolve(path)) ?? run.spawnedAtWall - 10);
+  // Whether a change to this file (absolute path), with this ctime, is in the run already. A file the run loaded:
+  // if the ctime is the one it had when the app reported loading it, or older (a file the app generates, then
+  // imports, is in it; a save after the app read it is not). Any other file: if it changed clearly before the spawn
+  // (ctime has the kernel's coarse clock, a few ms behind).
+  #inRun(run: ChildRun, path: string, ctimeMs: number): boolean {
+    const loaded = run.loadedCtime.get(resolve(path));
+    return loaded === undefined ? ctimeMs < run.spawnedAtWall - 10 : ctimeMs <= loaded;
+  }
+
+  // Whether the latest change seen to this path (relative to the project, as in triggers) is in the latest run.
+  #changeInRun(path: string): boolean {
+    const at = this.#watcher?.lastChangeAt(path);
+    return at !== undefined && this.#run !== undefined && this.#inRun(this.#run, resolve(this.options.cwd, path), at);
   }
 
   // The changes a starting run is to restart for once ready, less those it loaded after they were made.
   #inApp(runId: number): string[] | undefined {
     const state = this.#state;
-    const run = this.#run;
-    if (state.kind !== 'starting' || !state.pending || run?.runId !== runId || !this.#watcher) return undefined;
-    const watcher = this.#watcher;
-    const inApp = state.pending.paths.filter((p) => {
-      const at = watcher.lastChangeAt(p);
-      return at !== undefined && this.#inRun(run, resolve(this.options.cwd, p), at);
-    });
+    if (state.kind !== 'starting' || !state.pending || this.#run?.runId !== runId) return undefined;
+    const inApp = state.pending.paths.filter((p) => this.#changeInRun(p));
     if (inApp.length === 0) return undefined;
     const level = inApp.length === state.pending.paths.length && state.pending.reason === 'change' ? 'info' : 'debug';
     this.#log[level]({ runId, paths: inApp }, `${describeTrigger({ ...state.pending, paths: inApp })} was made before the app loaded it: no restart for it`);
@@ -251,19 +255,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   // Node reported modules the app loaded: they join what is watched (the module graph only grows).
-  #loaded(run: ChildRun, files: string[], sentAt: number | undefined): void {
+  #loaded(run: ChildRun, files: string[], ctimes: Readonly<Record<string, number>>): void {
     run.modulesReported += files.length;
-    // Node sends a report before it reads the file, and the preload stamps it in whole ms: the app read the file
-    // after sentAt, and a write with a later ctime (+1: the stamp is rounded down) is one the app may not have. We may
-    // read the report much later than it was sent (a busy machine); without a stamp, when we read it is the bound.
-    const now = Date.now();
-    const at = sentAt === undefined ? now : Math.min(sentAt + 1, now);
-    for (const file of files) if (!run.loadedAt.has(resolve(file))) run.loadedAt.set(resolve(file), at);
+    for (const file of files) {
+      const ctime = ctimes[file];
+      if (ctime !== undefined && !run.loadedCtime.has(resolve(file))) run.loadedCtime.set(resolve(file), ctime);
+    }
     if (!this.#watcher) {
-      this.#loadedEarly.push({ files, at });
+      this.#loadedEarly.push(files);
       return;
     }
-    const added = this.#watcher.addLoaded(files, at);
+    const added = this.#watcher.addLoaded(files);
     // Said once at ready for the start, then for each late (dynamic) import.
     if (run.readyAt === undefined) run.modulesWatched += added;
     else if (added > 0) this.#log.debug({ runId: run.runId, files }, `watching ${added} more file${added > 1 ? 's' : ''} the app loaded`);
@@ -441,7 +443,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       case 'stopping':
         return; // the plan is kept by the run, for the progress line
       case 'modules':
-        return this.#loaded(run, message.files, message.sentAt);
+        return this.#loaded(run, message.files, message.ctimes);
     }
   }
 

@@ -290,11 +290,10 @@ export interface Watcher {
   /** Resolves once the initial walk is done and every watch is in place. */
   ready: Promise<void>;
   /**
-   * Watches files the app reported loading, none of them read before `loadedAt` (ms since the epoch); returns how many
-   * were new. A file whose ctime is `loadedAt` or later may have been written after the app read it: it counts as
-   * changed, however long before its watch was in place.
+   * Watches files the app reported loading; returns how many were new. A file that changed since the app loaded it
+   * (as `alreadyLoaded` judges) counts as changed, however long before its watch was in place.
    */
-  addLoaded(files: readonly string[], loadedAt: number): number;
+  addLoaded(files: readonly string[]): number;
   /** Whether this path (relative to the root, as in changes) is one the app loaded. */
   isLoaded(relativePath: string): boolean;
   /** The ctime of the latest change reported for this path (relative, as in changes), unless it was a deletion. */
@@ -344,10 +343,12 @@ export function startWatcher(options: WatcherOptions): Watcher {
   const watchedFrom = Date.now();
   const isNew = (path: string, stats: Stats | undefined) =>
     stats !== undefined && stats.ctimeMs >= (since.get(toPosix(path)) ?? watchedFrom);
-  const watchFile = (path: string, from = Date.now()) => {
-    since.set(toPosix(path), from);
+  const watchFile = (path: string) => {
+    since.set(toPosix(path), Date.now());
     fsw.add(path);
   };
+  // A file the app loaded: whether what is there now is newer than what the app has.
+  const loadedChanged = (path: string, stats: Stats) => !options.alreadyLoaded?.(path, stats.ctimeMs);
   const roots = set.roots();
   const fsw: FSWatcher = watch(roots.length > 0 ? roots : [], {
     ignoreInitial: false,
@@ -357,11 +358,14 @@ export function startWatcher(options: WatcherOptions): Watcher {
   fsw.on('all', (event, path, stats) => {
     if (basename(path) === '.gitignore') set.gitignoreChanged(path);
     if (event !== 'add' && event !== 'change' && event !== 'unlink') return;
-    if (event === 'add' && !isNew(path, stats)) {
+    if (event === 'add' && set.loaded.has(toPosix(path))) {
+      if (!stats) return;
       // chokidar took these stats before its watch of the file began: a write in between is seen only by looking again.
-      if (stats && single.has(toPosix(path))) recheck(path, stats.ctimeMs);
+      recheck(path, stats.ctimeMs);
+      if (loadedChanged(path, stats)) changed(path, stats.ctimeMs);
       return;
     }
+    if (event === 'add' && !isNew(path, stats)) return;
     if (!set.counts(path)) return;
     if (event === 'unlink') {
       clearTimeout(seen.get(path)?.timer);
@@ -378,16 +382,16 @@ export function startWatcher(options: WatcherOptions): Watcher {
   let closing: Promise<void> | undefined;
   return {
     ready,
-    addLoaded: (files, loadedAt) => {
+    addLoaded: (files) => {
       const added = set.addLoaded(files);
       for (const path of added) {
         if (set.walked(path)) continue;
         single.add(path);
-        watchFile(path, loadedAt);
+        watchFile(path);
         stat(path).then(
           (stats) => {
             recheck(path, stats.ctimeMs);
-            if (isNew(path, stats)) changed(path, stats.ctimeMs);
+            if (loadedChanged(path, stats)) changed(path, stats.ctimeMs);
           },
           () => {},
         );

@@ -61,22 +61,22 @@ describe('module reports (Node with WATCH_REPORT_DEPENDENCIES)', () => {
   });
 
   it('turns watch:import and watch:require into one modules message; anything else of that shape is rejected', () => {
-    expect(parseChildMessage({ 'watch:import': ['file:///app/a.mjs'] })).toEqual({ ok: true, message: { devsup: 1, type: 'modules', files: ['/app/a.mjs'] } });
-    expect(parseChildMessage({ 'watch:require': [null, '/app/b.cjs'] })).toEqual({ ok: true, message: { devsup: 1, type: 'modules', files: ['/app/b.cjs'] } });
+    expect(parseChildMessage({ 'watch:import': ['file:///app/a.mjs'] })).toEqual({ ok: true, message: { devsup: 1, type: 'modules', files: ['/app/a.mjs'], ctimes: {} } });
+    expect(parseChildMessage({ 'watch:require': [null, '/app/b.cjs'] })).toEqual({ ok: true, message: { devsup: 1, type: 'modules', files: ['/app/b.cjs'], ctimes: {} } });
     expect(parseChildMessage({ 'watch:import': 'file:///app/a.mjs' })).toEqual({ ok: false, why: 'a module report that is not a list' });
     expect(parseChildMessage({ hello: 1 })).toEqual({ ok: false, why: 'not a devsup message' });
   });
 
-  it('keeps the time the preload stamped on a report, and only a finite number', () => {
-    const at = 1_795_000_000_123;
-    expect(parseChildMessage({ 'watch:import': ['file:///app/a.mjs'], 'devsup:at': at })).toEqual({
+  it("keeps each file's ctime the preload read when the report was sent, and only finite numbers", () => {
+    const ctime = 1_795_000_000_123.456;
+    expect(parseChildMessage({ 'watch:import': ['node:fs', 'file:///app/a.mjs'], 'devsup:ctime': [null, ctime] })).toEqual({
       ok: true,
-      message: { devsup: 1, type: 'modules', files: ['/app/a.mjs'], sentAt: at },
+      message: { devsup: 1, type: 'modules', files: ['/app/a.mjs'], ctimes: { '/app/a.mjs': ctime } },
     });
-    for (const stamp of ['1795000000123', null, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(parseChildMessage({ 'watch:require': ['/app/b.cjs'], 'devsup:at': stamp })).toEqual({
+    for (const stamp of [['1795000000123'], [null], [Number.NaN], 'x', undefined]) {
+      expect(parseChildMessage({ 'watch:require': ['/app/b.cjs'], 'devsup:ctime': stamp })).toEqual({
         ok: true,
-        message: { devsup: 1, type: 'modules', files: ['/app/b.cjs'] },
+        message: { devsup: 1, type: 'modules', files: ['/app/b.cjs'], ctimes: {} },
       });
     }
   });

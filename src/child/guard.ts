@@ -1,12 +1,15 @@
 // Preloaded (node --import) into every Node app devsup starts, before the app's own code: if devsup dies (even
 // `kill -9`), an app that does not use devsup/child gets SIGTERM from itself, so that its own handler runs and it does
 // not stay behind holding a port. An app that uses devsup/child is left to it. It also stamps Node's module reports
-// with the time they were sent (below). Node built-ins only; sends nothing of its own.
+// with each file's ctime (below). Node built-ins only; sends nothing of its own.
+import { statSync } from 'node:fs';
 import { processGone } from './liveness.js';
+import { modulePath } from './module-path.js';
 
 const supervisorPid = Number(process.env.DEVSUP_PID);
 const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;
 const sdk = Symbol.for('devsup.child.registry');
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 if (process.channel && supervisorPid > 0) {
   process.on('disconnect', () => {
@@ -27,12 +30,24 @@ if (process.channel && supervisorPid > 0) {
 }
 
 // With WATCH_REPORT_DEPENDENCIES, Node calls process.send({ 'watch:import': [url] }) (or 'watch:require') for each
-// module before it reads the file. The time it was sent tells devsup whether a file was written after the app read
-// it, however late devsup gets to the message (a busy machine): devsup watches the file only from then on.
+// module, before it reads the file. Each file's ctime at that moment is the version the app loads: devsup compares
+// what it sees later with it, so a save after the app read the file is a change however late devsup reads the
+// report (a busy machine), and a module the app itself wrote just before importing it (generated code) is not.
 const send = process.env.WATCH_REPORT_DEPENDENCIES ? process.send : undefined;
 if (send) {
+  const ctimeOf = (reported: unknown): number | null => {
+    // devsup never watches a file in node_modules (a linked workspace package is reported by its real path).
+    if (typeof reported !== 'string' || /[\\/]node_modules[\\/]/.test(reported)) return null;
+    const path = modulePath(reported);
+    try {
+      return path === undefined ? null : statSync(path).ctimeMs;
+    } catch {
+      return null; // never in the way of loading the module
+    }
+  };
   process.send = function (this: NodeJS.Process, message: unknown, ...rest: unknown[]) {
-    const report = typeof message === 'object' && message !== null && ('watch:import' in message || 'watch:require' in message);
-    return (send as (...args: unknown[]) => boolean).call(this, report ? { ...message, 'devsup:at': Date.now() } : message, ...rest);
+    const reported = isRecord(message) ? (message['watch:import'] ?? message['watch:require']) : undefined;
+    const stamped = Array.isArray(reported) ? { ...(message as object), 'devsup:ctime': reported.map(ctimeOf) } : message;
+    return (send as (...args: unknown[]) => boolean).call(this, stamped, ...rest);
   } as typeof process.send;
 }

@@ -84,10 +84,11 @@ export class Project {
     copyFileSync(join(ROOT, 'fixtures/record.mjs'), join(this.dir, 'record.mjs'));
     this.setVersion(1);
     writeFileSync(this.eventsFile, '');
-    onTestFailed(() => console.error(`events of ${this.entry}:\n${existsSync(this.eventsFile) ? readFileSync(this.eventsFile, 'utf8') : '(none)'}`));
     // Whatever happened in the test: devsup first (so it starts nothing new), then every app process and
     // grandchild the fixtures recorded, each by pid; then the files.
-    onTestFinished(() => {
+    onTestFinished(({ task }) => {
+      // Shown before the file goes: what the fixtures recorded, for a failed test.
+      if (task.result?.state === 'fail') console.error(`events of ${this.entry}:\n${(existsSync(this.eventsFile) && readFileSync(this.eventsFile, 'utf8')) || '(none)'}`);
       for (const run of this.#runs) kill(run.pid);
       for (const e of this.events()) {
         for (const pid of [e.pid, e.grandchild]) if (typeof pid === 'number' && isAlive(pid)) kill(pid);
