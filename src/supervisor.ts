@@ -90,6 +90,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Crashes in a row (reset when a child gets ready), for onCrash: 'restart' backoff. */
   #crashes = 0;
   #crashTimer: NodeJS.Timeout | undefined;
+  /** Whether the inotify watch limit was reported (once is enough). */
+  #watchLimitSaid = false;
   /** Files the app reported loading before the watcher was up (it is loaded after the first spawn). */
   #loadedEarly: string[][] = [];
   #loops = new LoopGuard();
@@ -179,11 +181,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // Asked of the latest run whatever the state: the one running, being stopped, or that crashed (a fix restarts it).
       alreadyLoaded: (path, changedAtMs) => this.#run !== undefined && this.#inRun(this.#run, path, changedAtMs),
       onError: (error) => {
-        const hint =
-          error.code === 'ENOSPC'
-            ? 'the inotify watch limit is reached: raise it with sudo sysctl fs.inotify.max_user_watches=524288, or ignore large folders'
-            : 'devsup keeps running; changes under that path may be missed';
-        this.#log.error({ err: error }, `watcher: ${error.message} (${hint})`);
+        if (error.code === 'ENOSPC') {
+          // Every watch after the limit fails alike: said once, each further path only with --verbose.
+          if (this.#watchLimitSaid) return this.#log.debug({ err: error }, `watcher: ${error.message}`);
+          this.#watchLimitSaid = true;
+          const hint = 'the inotify watch limit is reached: raise it with sudo sysctl fs.inotify.max_user_watches=524288, ignore large folders, or use --poll';
+          return this.#log.error({ err: error }, `watcher: ${error.message} (${hint})`);
+        }
+        this.#log.error({ err: error }, `watcher: ${error.message} (devsup keeps running; changes under that path may be missed)`);
       },
     });
     for (const files of this.#loadedEarly.splice(0)) this.#watcher.addLoaded(files);

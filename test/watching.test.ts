@@ -186,10 +186,35 @@ describe('watcher errors', () => {
     for (let i = 0; i < 40; i++) files(project, { [`src/dir-${i}/a.txt`]: `${i}\n` });
     const limit = 'echo 20 > /proc/sys/user/max_inotify_watches && exec "$0" "$@"';
     const devsup = project.run([project.entry, '--watch-all'], { prefix: ['unshare', '--user', '--map-root-user', 'sh', '-c', limit] });
-    await devsup.waitForLine(/watcher: .*ENOSPC.* \(the inotify watch limit is reached: raise it with sudo sysctl fs\.inotify\.max_user_watches=524288, or ignore large folders\)/);
+    await devsup.waitForLine(/watcher: .*ENOSPC.* \(the inotify watch limit is reached: raise it with sudo sysctl fs\.inotify\.max_user_watches=524288, ignore large folders, or use --poll\)/);
     await project.waitFor('start');
     devsup.process.stdin!.write('rs\n');
     await project.waitFor('start', 2);
     await devsup.waitForLine(/restart #1: restart requested ·/);
+    expect(devsup.count(/ENOSPC/)).toBe(1);
+  });
+
+  // Where file events cannot be had at all (here: not one inotify watch allowed; elsewhere a network drive or a
+  // container mount), an edit goes unseen — and --poll sees it.
+  it.runIf(canUnshare)('--poll sees an edit where no file event can be had', async () => {
+    const noWatch = ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_watches && exec "$0" "$@"'];
+    const blind = new Project('module-graph.ts');
+    const unseen = blind.run([blind.entry], { prefix: noWatch });
+    await unseen.waitForLine(/ENOSPC.*or use --poll/);
+    await blind.waitFor('start');
+    await sleep(300); // past the one look devsup takes at each loaded file, 60 ms after it learns of it
+    blind.setVersion(2);
+    await sleep(WOULD_HAVE_RESTARTED_MS);
+    expect(starts(blind)).toBe(1);
+
+    const project = new Project('module-graph.ts');
+    const devsup = project.run([project.entry, '--poll', '100'], { prefix: noWatch });
+    await devsup.ready();
+    await project.waitFor('start');
+    project.setVersion(2);
+    await devsup.waitForLine(/restart #1: change in version\.mjs ·/);
+    const [, second] = await project.waitFor('start', 2);
+    expect(second!.version).toBe(2);
+    expect(devsup.stderr).not.toMatch(/ENOSPC/);
   });
 });
