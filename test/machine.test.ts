@@ -1,6 +1,7 @@
 // The state machine as a table: from a state, on an event, to a state with these effects. No processes, no timers.
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, mergeTriggers, transition, type Effect, type Event, type State, type Trigger } from '../src/machine.js';
+import type { StopReason } from '../src/protocol.js';
 
 const change = (...paths: string[]): Trigger => ({ reason: 'change', paths, settled: false });
 const settled = (...paths: string[]): Trigger => ({ reason: 'change', paths, settled: true });
@@ -18,6 +19,15 @@ const waiting: State = { kind: 'waiting', runId: 2, exit: crash };
 const spawn3 = (trigger: Trigger): Effect[] => [
   { type: 'spawn', runId: 3, trigger },
   { type: 'arm', runId: 3, timer: 'ready', duration: 'readyTimeout' },
+];
+
+/** Ready (by message or timeout) with a pending trigger: said, then exactly one follow-up restart over IPC. */
+const readyThenRestart = (via: 'message' | 'timeout', trigger: Trigger, reason: StopReason, changed: string[]): Effect[] => [
+  { type: 'notify', notice: { type: 'ready', runId: 2, via } },
+  { type: 'notify', notice: { type: 'restarting', runId: 2, trigger, from: 'starting' } },
+  { type: 'disarm' },
+  { type: 'send-shutdown', runId: 2, reason, changed },
+  { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
 ];
 
 type Row = [name: string, from: State, event: Event, to: State, effects: Effect[]];
@@ -48,36 +58,16 @@ const rows: Row[] = [
   ['starting: changes merge, without duplicates, and are announced once', starting(change('a.ts')), { type: 'changed', paths: ['a.ts', 'b.ts'] },
     starting(change('a.ts', 'b.ts')), []],
   ['starting: ready with a pending change → exactly one follow-up restart', starting(change('a.ts')), { type: 'ready', runId: 2 },
-    stopping({ trigger: change('a.ts') }),
-    [
-      { type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } },
-      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'starting' } },
-      { type: 'disarm' },
-      { type: 'send-shutdown', runId: 2, reason: 'restart', changed: ['a.ts'] },
-      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
-    ]],
+    stopping({ trigger: change('a.ts') }), readyThenRestart('message', change('a.ts'), 'restart', ['a.ts'])],
   ['starting: ready, and the pending change is one the app loaded after it was written (generated, then imported) → no restart',
     starting(change('gen.mjs')), { type: 'ready', runId: 2, inApp: ['gen.mjs'] }, running(),
     [{ type: 'disarm' }, { type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } }]],
   ['starting: the ready timeout, with only part of the pending change in the app → a restart for the rest',
     starting(change('gen.mjs', 'a.ts')), { type: 'ready-timeout', runId: 2, inApp: ['gen.mjs'] }, stopping({ trigger: change('a.ts') }),
-    [
-      { type: 'notify', notice: { type: 'ready', runId: 2, via: 'timeout' } },
-      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'starting' } },
-      { type: 'disarm' },
-      { type: 'send-shutdown', runId: 2, reason: 'restart', changed: ['a.ts'] },
-      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
-    ]],
+    readyThenRestart('timeout', change('a.ts'), 'restart', ['a.ts'])],
   ['starting: rs during the start still restarts, even when the change that came with it is in the app',
     starting({ reason: 'manual', paths: ['gen.mjs'], settled: true }), { type: 'ready', runId: 2, inApp: ['gen.mjs'] },
-    stopping({ trigger: manual }),
-    [
-      { type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } },
-      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'starting' } },
-      { type: 'disarm' },
-      { type: 'send-shutdown', runId: 2, reason: 'manual', changed: [] },
-      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
-    ]],
+    stopping({ trigger: manual }), readyThenRestart('message', manual, 'manual', [])],
   ['running: a change asks over IPC and arms the stop deadline', running(), { type: 'changed', paths: ['a.ts'] },
     stopping(),
     [
