@@ -308,6 +308,7 @@ const RECHECK_MS = 60;
 export function startWatcher(options: WatcherOptions): Watcher {
   const { set } = options;
   const feed = new ChangeFeed(options.onChange, options.onSettled, options.debounce);
+  const inApp = (path: string, ctimeMs: number) => options.alreadyLoaded?.(path, ctimeMs) ?? false;
   const changedAt = new Map<string, number>();
   const changed = (path: string, ctimeMs: number | undefined) => {
     const relativePath = set.relative(path);
@@ -327,7 +328,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
         (stats) => {
           if (stats.ctimeMs === seen.get(path)?.ctimeMs) return seen.delete(path);
           recheck(path, stats.ctimeMs);
-          if (!options.alreadyLoaded?.(path, stats.ctimeMs)) changed(path, stats.ctimeMs);
+          if (!inApp(path, stats.ctimeMs)) changed(path, stats.ctimeMs);
         },
         () => seen.delete(path),
       );
@@ -347,8 +348,6 @@ export function startWatcher(options: WatcherOptions): Watcher {
     since.set(toPosix(path), Date.now());
     fsw.add(path);
   };
-  // A file the app loaded: whether what is there now is newer than what the app has.
-  const loadedChanged = (path: string, stats: Stats) => !options.alreadyLoaded?.(path, stats.ctimeMs);
   const roots = set.roots();
   const fsw: FSWatcher = watch(roots.length > 0 ? roots : [], {
     ignoreInitial: false,
@@ -362,7 +361,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       if (!stats) return;
       // chokidar took these stats before its watch of the file began: a write in between is seen only by looking again.
       recheck(path, stats.ctimeMs);
-      if (loadedChanged(path, stats)) changed(path, stats.ctimeMs);
+      if (!inApp(path, stats.ctimeMs)) changed(path, stats.ctimeMs);
       return;
     }
     if (event === 'add' && !isNew(path, stats)) return;
@@ -373,7 +372,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       if (single.has(toPosix(path))) watchFile(path);
     } else {
       recheck(path, stats?.ctimeMs ?? Number.NaN);
-      if (stats && options.alreadyLoaded?.(path, stats.ctimeMs)) return;
+      if (stats && inApp(path, stats.ctimeMs)) return;
     }
     changed(path, event === 'unlink' ? undefined : stats?.ctimeMs);
   });
@@ -391,7 +390,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
         stat(path).then(
           (stats) => {
             recheck(path, stats.ctimeMs);
-            if (loadedChanged(path, stats)) changed(path, stats.ctimeMs);
+            if (!inApp(path, stats.ctimeMs)) changed(path, stats.ctimeMs);
           },
           () => {},
         );
