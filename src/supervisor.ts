@@ -264,7 +264,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     run.modulesReported += files.length;
     for (const file of files) {
       const ctime = ctimes[file];
-      if (ctime !== undefined && !run.loadedCtime.has(resolve(file))) run.loadedCtime.set(resolve(file), ctime);
+      const path = resolve(file);
+      if (ctime !== undefined && !run.loadedCtime.has(path)) run.loadedCtime.set(path, ctime);
     }
     if (!this.#watcher) {
       this.#loadedEarly.push(files);

@@ -345,7 +345,8 @@ export function startWatcher(options: WatcherOptions): Watcher {
   const isNew = (path: string, stats: Stats | undefined) =>
     stats !== undefined && stats.ctimeMs >= (since.get(toPosix(path)) ?? watchedFrom);
   const watchFile = (path: string) => {
-    since.set(toPosix(path), Date.now());
+    // A loaded file's 'add' is judged against the version the app loaded (inApp), not by when its watch began.
+    if (!set.loaded.has(toPosix(path))) since.set(toPosix(path), Date.now());
     fsw.add(path);
   };
   const roots = set.roots();
