@@ -96,7 +96,7 @@ const DIST = opts.dist ? resolvePath(opts.dist) : join(REPO, 'dist');
 // devsup runs from a snapshot of dist/ taken at the start, so that a rebuild meanwhile (npm test builds) cannot
 // change or break it mid-run. It lives under bench/ so that its imports still resolve in the repo's node_modules.
 const SNAPSHOT = join(BENCH, '.dist-snapshot');
-const DEVSUP_CLI = join(SNAPSHOT, 'cli.js');
+const DEVSUP_CLI = join(SNAPSHOT, 'cli', 'main.js');
 
 const TOOLS = {
   devsup: { id: 'devsup', label: 'devsup', langs: ['js', 'ts'], cmd: (entry) => [DEVSUP_CLI, 'run', entry, '--quiet'] },
@@ -504,7 +504,7 @@ function header() {
       loadavgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
     },
     node: process.version,
-    devsup: { commit, distDir: DIST, dist: new Date(statSync(join(DIST, 'cli.js')).mtimeMs).toISOString() },
+    devsup: { commit, distDir: DIST, dist: new Date(statSync(join(DIST, 'cli', 'main.js')).mtimeMs).toISOString() },
     tools: { nodemon: version('nodemon'), tsx: version('tsx') },
     options: { tools: [...SELECTED], rounds: ROUNDS, editsPerSession: EDITS, gapMs: GAP_MS, burstCleanupMs: BURST_CLEANUP_MS, large: opts.large, scenarios: [...SCENARIOS] },
   };
@@ -699,8 +699,8 @@ function report(results) {
 // Main
 
 async function main() {
-  if (!existsSync(join(DIST, 'cli.js'))) {
-    process.stderr.write('bench: dist/cli.js is missing: run npm run build first\n');
+  if (!existsSync(join(DIST, 'cli', 'main.js'))) {
+    process.stderr.write('bench: dist/cli/main.js is missing: run npm run build first\n');
     process.exit(2);
   }
   for (const f of [NODEMON, TSX_CLI]) {

@@ -1,10 +1,10 @@
 // devsup's public API. Re-exports only.
-export { defineConfig, type Config, type Options } from './config.js';
-export { DevsupError } from './errors.js';
-export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from './logger.js';
-export type { Exit, State, Trigger } from './machine.js';
-export type { CleanupResult, StopReason } from './protocol.js';
-export type { Reaped } from './process-tree.js';
+export { defineConfig, type Config, type Options } from './config/config.js';
+export { DevsupError } from './core/errors.js';
+export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from './supervisor/logger.js';
+export type { Exit, State, Trigger } from './core/machine.js';
+export type { CleanupResult, StopReason } from './protocol/messages.js';
+export type { Reaped } from './process/tree.js';
 export {
   createSupervisor,
   Supervisor,
@@ -12,4 +12,4 @@ export {
   type CleanupReport,
   type SupervisorEvents,
   type TeardownReport,
-} from './supervisor.js';
+} from './supervisor/supervisor.js';

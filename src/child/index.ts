@@ -2,7 +2,7 @@
 // importing it costs about 2 ms; built as ESM and as CommonJS, both sharing one registry (see below). Under devsup it
 // speaks the IPC protocol (docs/PROTOCOL.md); without devsup (production) SIGTERM and SIGINT run the same cleanups.
 import { AsyncResource } from 'node:async_hooks';
-import type { ChildMessage, CleanupResult, OpenResource } from '../protocol.js';
+import type { ChildMessage, CleanupResult, OpenResource } from '../protocol/messages.js';
 
 export type CleanupFn = () => void | Promise<void>;
 export type Cleanup = CleanupFn | AsyncDisposable | Disposable;

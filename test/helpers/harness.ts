@@ -9,7 +9,7 @@ import { onTestFailed, onTestFinished } from 'vitest';
 import { processGone } from '../../src/child/liveness.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/cli.js');
+export const CLI = join(ROOT, 'dist/cli/main.js');
 
 /**
  * A throwaway project outside this repository, as an app that installed devsup would be: a package.json of its own

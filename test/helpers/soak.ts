@@ -92,7 +92,7 @@ export async function runSoak(options: { restarts: number; progress?: (n: number
 
   // SOAK_NODE_ARGS: node options for devsup itself while diagnosing (e.g. --expose-gc --heapsnapshot-signal=SIGUSR2).
   const nodeArgs = process.env.SOAK_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const devsup = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/cli.js'), 'run', 'app.mjs', '--quiet'], {
+  const devsup = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/cli/main.js'), 'run', 'app.mjs', '--quiet'], {
     cwd: dir,
     env: { ...process.env, EVENTS: eventsFile, PORT: String(await freePort()) },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,0 +1,74 @@
+// A drop-in path from nodemon: nodemon.json or package.json#nodemonConfig, read when a project has no devsup config,
+// translated key by key into devsup's options. Keys with no devsup meaning are named, never silently dropped.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDelay } from '../cli/args.js';
+import type { Layer } from './config.js';
+import { DevsupError } from '../core/errors.js';
+
+const list = (value: unknown) => (typeof value === 'string' ? [value] : value);
+// nodemon's ext is "js,json", ".js json" or "*.pde".
+const extensions = (value: unknown) =>
+  typeof value === 'string' ? value.split(/[\s,]+/).map((e) => e.replace(/^\*?\./, '')).filter(Boolean) : value;
+
+const TRANSLATE: Record<string, (value: unknown) => Record<string, unknown>> = {
+  script: (v) => ({ entry: v }),
+  exec: (v) => ({ exec: v }),
+  watch: (v) => ({ watch: list(v) }),
+  ignore: (v) => ({ ignore: list(v) }),
+  ext: (v) => ({ ext: extensions(v) }),
+  delay: (v) => ({ debounce: typeof v === 'string' || typeof v === 'number' ? parseDelay(v) : v }),
+  signal: (v) => ({ signal: v }),
+  env: (v) => ({
+    env: typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])) : v,
+  }),
+  cwd: (v) => ({ cwd: v }),
+  nodeArgs: (v) => ({ nodeArgs: typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : v }),
+  verbose: (v) => (v === true ? { logLevel: 'debug' } : {}),
+  quiet: (v) => (v === true ? { logLevel: 'warn' } : {}),
+  legacyWatch: (v) => (v === true ? { poll: true } : {}),
+  pollingInterval: (v) => ({ poll: v }),
+  restartable: (v) => ({ restartable: v }),
+  exitcrash: (v) => (v === true ? { onCrash: 'exit' } : {}),
+};
+
+/** Translates a nodemon config object. `unsupported` lists the keys devsup does not take over. */
+export function fromNodemon(config: Record<string, unknown>): { values: Record<string, unknown>; unsupported: string[] } {
+  const values: Record<string, unknown> = {};
+  const unsupported: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    const translate = TRANSLATE[key];
+    if (translate) Object.assign(values, translate(value));
+    else unsupported.push(key);
+  }
+  return { values, unsupported };
+}
+
+/** nodemon.json in `dir`, else package.json's nodemonConfig there, as an options layer. */
+export function findNodemonConfig(dir: string): { layer: Layer; unsupported: string[] } | undefined {
+  const nodemonJson = join(dir, 'nodemon.json');
+  const packageJson = join(dir, 'package.json');
+  let source: string;
+  let config: unknown;
+  try {
+    if (existsSync(nodemonJson)) {
+      source = 'nodemon.json';
+      config = JSON.parse(readFileSync(nodemonJson, 'utf8'));
+    } else if (existsSync(packageJson)) {
+      source = 'package.json#nodemonConfig';
+      config = (JSON.parse(readFileSync(packageJson, 'utf8')) as { nodemonConfig?: unknown }).nodemonConfig;
+      if (config === undefined) return undefined;
+    } else {
+      return undefined;
+    }
+  } catch (error) {
+    throw new DevsupError('CONFIG_LOAD_FAILED', `${existsSync(nodemonJson) ? 'nodemon.json' : 'package.json'}: ${(error as Error).message}`, {
+      hint: 'fix the JSON, or add a supervisor.config.ts (which takes precedence)',
+    });
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new DevsupError('CONFIG_INVALID', `${source}: expected an object of nodemon options`);
+  }
+  const { values, unsupported } = fromNodemon(config as Record<string, unknown>);
+  return { layer: { source, values, base: dir }, unsupported };
+}

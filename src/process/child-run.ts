@@ -1,0 +1,200 @@
+// One child process and what devsup learns about it: its messages, its cleanups, its process tree, how it ended.
+// The supervisor decides what to do; a ChildRun only keeps the facts and carries out signals and the reap.
+import type { Options } from '../config/config.js';
+import type { Exit } from '../core/machine.js';
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { JsonLineChannel } from './channel.js';
+import { parseChildMessage, type ChildMessage, type CleanupResult, type OpenResource, type ShutdownMessage } from '../protocol/messages.js';
+import { descendantsOf, listProcesses, reap, signalTree, type Proc, type Reaped } from './tree.js';
+import { spawnChild } from './spawn.js';
+
+/** What one child's teardown did: which cleanups ran and how long, what was still running, what had to be killed. */
+export interface TeardownReport {
+  runId: number;
+  exit: Exit;
+  /** Whether devsup asked it to stop (restart, close), or it ended on its own. */
+  asked: boolean;
+  /** From the first request to stop until the process exited and its tree was gone; undefined when it ended unasked. */
+  teardownMs: number | undefined;
+  cleanups: CleanupResult[];
+  /** The cleanup that was running when the process exited or was killed, if any. */
+  interrupted: string | undefined;
+  /** What still kept the app alive after its cleanups (reported by devsup/child). */
+  openHandles: OpenResource[];
+  /** Descendants that outlived the app and had to be killed, with what they listened on. */
+  killed: Reaped[];
+}
+
+export interface RunHandlers {
+  /** A valid protocol message (its bookkeeping already done). */
+  message(run: ChildRun, message: ChildMessage): void;
+  /** Anything else on the channel: the app's own traffic, or garbage. */
+  ignored(run: ChildRun, why: string): void;
+  /** The app's end of the channel closed while the process went on (it called process.disconnect()). */
+  disconnected(run: ChildRun): void;
+  /** The process could not be started at all (a command that does not exist). */
+  failed(run: ChildRun, error: NodeJS.ErrnoException): void;
+  exited(run: ChildRun, exit: Exit): void;
+}
+
+const now = () => performance.now();
+// How long, at most, the channel is read after the app exited (its end closes at once unless a grandchild holds it).
+const CHANNEL_DRAIN_MS = 100;
+
+export class ChildRun {
+  readonly runId: number;
+  readonly pid: number | undefined;
+  readonly spawnedAt = now();
+  /** The same moment on the wall clock, to compare with file times. */
+  readonly spawnedAtWall = Date.now();
+  readyAt: number | undefined;
+  stopAskedAt: number | undefined;
+  exit: Exit | undefined;
+  /** The cleanups the app announced, in the order they will run. */
+  plan: string[] = [];
+  readonly cleanups: CleanupResult[] = [];
+  /** The cleanup running now (they run one at a time), and since when. */
+  cleaning: { name: string; since: number } | undefined;
+  openHandles: OpenResource[] = [];
+  killed: Reaped[] = [];
+  /** Inherited by every process of this run (DEVSUP_RUN), to find the ones that leave the tree. */
+  readonly token = randomUUID();
+  /** How many loaded modules Node reported (an app run by node reports at least its entry). */
+  modulesReported = 0;
+  /** How many of them were new to the watcher (before ready). */
+  modulesWatched = 0;
+  /** Each file it loaded (absolute path) and its ctime then: the version of the file this run has. */
+  readonly loadedCtime = new Map<string, number>();
+  /** Whether devsup/child finished the shutdown and said so. */
+  shutdownDone = false;
+  /** Whether the ladder reached SIGKILL for it (nothing left to wait for). */
+  killing = false;
+  readonly #channel: JsonLineChannel;
+  /** The process has exited; its channel is being read to the end. */
+  #exiting = false;
+  /** Every descendant seen while the tree was intact, by pid. */
+  readonly #seen = new Map<number, Proc>();
+  #snapshot: Promise<void> = Promise.resolve();
+  /** The app's own start time (Proc.start), from the first snapshot. */
+  #startedSince: string | undefined;
+
+  constructor(runId: number, options: Options, env: Record<string, string>, handlers: RunHandlers) {
+    this.runId = runId;
+    const child = spawnChild(options, env, this.token);
+    this.pid = child.pid;
+    this.#channel = new JsonLineChannel(child.stdio[3] as Duplex, {
+      message: (raw) => {
+        const parsed = parseChildMessage(raw);
+        if (!parsed.ok) return handlers.ignored(this, parsed.why);
+        this.#note(parsed.message);
+        handlers.message(this, parsed.message);
+      },
+      invalid: (why) => handlers.ignored(this, why),
+      // An exiting process closes the channel a moment before its exit is reported: only a channel that closed
+      // while the process lives on was closed on purpose.
+      closed: () => setTimeout(() => this.exit === undefined && handlers.disconnected(this), 250).unref(),
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.pid !== undefined || this.exit !== undefined) return;
+      handlers.failed(this, error);
+    });
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (this.exit !== undefined || this.#exiting) return;
+      this.#exiting = true;
+      // What the app wrote just before it exited (its last cleanup reports, shutdown-done) may still be in the pipe:
+      // Node reports the exit before its stdio is read to the end. Read it first; a grandchild that inherited the
+      // channel must not keep devsup reading it, hence the bound.
+      void this.#channel.drained(CHANNEL_DRAIN_MS).then(() => {
+        if (this.exit !== undefined) return;
+        this.exit = { code, signal };
+        this.#channel.close();
+        handlers.exited(this, this.exit);
+      });
+    });
+  }
+
+  /** Marks a run that never started as ended (the caller reports why). */
+  failedToStart(exit: Exit): void {
+    this.exit ??= exit;
+  }
+
+  #note(message: ChildMessage): void {
+    if (message.type === 'stopping') this.plan = message.cleanups;
+    if (message.type === 'shutdown-done') {
+      this.openHandles = message.openHandles;
+      this.shutdownDone = true;
+    }
+    if (message.type !== 'cleanup') return;
+    if (message.status === 'started') {
+      this.cleaning = { name: message.name, since: now() };
+      return;
+    }
+    this.cleaning = undefined;
+    const { name, status, ms, error } = message;
+    this.cleanups.push(error === undefined ? { name, status, ms } : { name, status, ms, error });
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined && !this.#exiting && this.pid !== undefined;
+  }
+
+  /** The cleanup running at this moment, and for how long. */
+  running(): { name: string; forMs: number } | undefined {
+    return this.cleaning ? { name: this.cleaning.name, forMs: now() - this.cleaning.since } : undefined;
+  }
+
+  /** Sends over IPC; false when the channel is gone (the app closed it, or is exiting). */
+  send(message: ShutdownMessage): boolean {
+    return this.#channel.send(message);
+  }
+
+  /** Signals the app itself, or (tree) the app and all its descendants. */
+  signal(signal: NodeJS.Signals, tree: boolean): void {
+    if (!this.alive) return;
+    if (tree) {
+      void signalTree(this.pid!, signal);
+      return;
+    }
+    try {
+      process.kill(this.pid!, signal);
+    } catch {
+      // gone already: its exit event is on the way
+    }
+  }
+
+  /** Adds the app's current descendants to what this run has seen. Chained, so that a reap waits for all of them. */
+  snapshot(): Promise<void> {
+    this.#snapshot = this.#snapshot.then(async () => {
+      if (!this.alive) return;
+      try {
+        const procs = await listProcesses();
+        this.#startedSince ??= procs.find((p) => p.pid === this.pid)?.start;
+        for (const p of descendantsOf(this.pid!, procs)) this.#seen.set(p.pid, p);
+      } catch {
+        // the listing is best effort: a process table we cannot read leaves nothing to reap
+      }
+    });
+    return this.#snapshot;
+  }
+
+  /** After the exit: ends what is left of this run's processes (see process-tree.ts reap), and waits until they are gone. */
+  async reap(waitUntil: number, graceMs: number): Promise<Reaped[]> {
+    await this.#snapshot;
+    this.killed = await reap({ seen: this.#seen.values(), token: this.token, startedSince: this.#startedSince, waitUntil, graceMs });
+    return this.killed;
+  }
+
+  report(): TeardownReport {
+    return {
+      runId: this.runId,
+      exit: this.exit ?? { code: null, signal: null },
+      asked: this.stopAskedAt !== undefined,
+      teardownMs: this.stopAskedAt === undefined ? undefined : Math.round(now() - this.stopAskedAt),
+      cleanups: this.cleanups,
+      interrupted: this.cleaning?.name,
+      openHandles: this.openHandles,
+      killed: this.killed,
+    };
+  }
+}

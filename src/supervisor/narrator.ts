@@ -1,0 +1,77 @@
+// The words devsup uses for what happened: exits, triggers, cleanups, live teardown progress, leaks, the per-restart
+// summary. Pure functions of the data, so that the same facts read the same in every line (and are unit-tested).
+import type { Exit, Trigger } from '../core/machine.js';
+import type { CleanupResult, OpenResource } from '../protocol/messages.js';
+import type { Reaped } from '../process/tree.js';
+
+export const seconds = (n: number) => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
+
+export function describeExit(exit: Exit): string {
+  return exit.signal ? exit.signal : `exit ${exit.code ?? '?'}`;
+}
+
+/** "change in src/db.ts (+3 more)", "restart requested", "restart after the crash". */
+export function describeTrigger(trigger: Trigger): string {
+  const [first, ...rest] = trigger.paths;
+  if (trigger.reason === 'crash') return 'restart after the crash';
+  if (first === undefined) return 'restart requested';
+  return `change in ${first}${rest.length > 0 ? ` (+${rest.length} more)` : ''}`;
+}
+
+export function describeCleanup(result: CleanupResult): string {
+  if (result.status === 'done') return `${result.name} ${result.ms} ms`;
+  return `${result.name} ${result.status} after ${result.ms} ms`;
+}
+
+/** Where a teardown stands: the plan (names in run order), what finished, what runs now and since how long. */
+export interface Progress {
+  plan: readonly string[];
+  finished: readonly CleanupResult[];
+  running: { name: string; forMs: number } | undefined;
+  /** Since the request to stop. */
+  elapsedMs: number;
+}
+
+const MARK: Record<CleanupResult['status'], string> = { done: '✓', failed: '✗ failed', 'timed-out': '⧗ timed out' };
+
+/** `stopping: http server ✓ 12 ms · db pool … 1.4 s · browser pending` */
+export function formatProgress(progress: Progress): string {
+  const parts: string[] = progress.finished.map((r) => `${r.name} ${MARK[r.status]} ${seconds(r.ms)}`);
+  if (progress.running) parts.push(`${progress.running.name} … ${seconds(progress.running.forMs)}`);
+  const started = progress.finished.length + (progress.running ? 1 : 0);
+  for (const name of progress.plan.slice(started)) parts.push(`${name} pending`);
+  if (parts.length === 0) return `stopping: waiting for the app to exit … ${seconds(progress.elapsedMs)}`;
+  return `stopping: ${parts.join(' · ')}`;
+}
+
+/** `TCP server 127.0.0.1:3000, 2 timers` */
+export function formatOpen(open: readonly OpenResource[]): string {
+  return open
+    .map((o) => {
+      if (o.count !== undefined) return `${o.count} ${o.type}${o.count > 1 ? 's' : ''}`;
+      return o.detail ? `${o.type} ${o.detail}` : o.type;
+    })
+    .join(', ');
+}
+
+/** `pid 4242 (node worker.js) listening on 127.0.0.1:3000` */
+export function formatReaped(reaped: readonly Reaped[]): string {
+  return reaped
+    .map((p) => `pid ${p.pid}${p.command ? ` (${p.command})` : ''}${p.listening.length > 0 ? ` listening on ${p.listening.join(', ')}` : ''}`)
+    .join(', ');
+}
+
+/** `restart #7: change in src/db.ts · teardown 318 ms · ready in 402 ms` (with each cleanup when verbose). */
+export function restartSummary(options: {
+  number: number;
+  trigger: Trigger;
+  /** Undefined when there was nothing to tear down (the app had crashed). */
+  teardownMs: number | undefined;
+  readyMs: number | undefined;
+  cleanups?: readonly CleanupResult[] | undefined;
+}): string {
+  const cleanups = options.cleanups && options.cleanups.length > 0 ? ` (${options.cleanups.map(describeCleanup).join(', ')})` : '';
+  const teardown = options.teardownMs === undefined ? '' : ` · teardown ${options.teardownMs} ms${cleanups}`;
+  const ready = options.readyMs === undefined ? 'started (no ready() call)' : `ready in ${options.readyMs} ms`;
+  return `restart #${options.number}: ${describeTrigger(options.trigger)}${teardown} · ${ready}`;
+}

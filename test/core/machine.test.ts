@@ -1,0 +1,245 @@
+// The state machine as a table: from a state, on an event, to a state with these effects. No processes, no timers.
+import { describe, expect, it } from 'vitest';
+import { exitCodeOf, mergeTriggers, transition, type Effect, type Event, type State, type Trigger } from '../../src/core/machine.js';
+import type { StopReason } from '../../src/protocol/messages.js';
+
+const change = (...paths: string[]): Trigger => ({ reason: 'change', paths, settled: false });
+const settled = (...paths: string[]): Trigger => ({ reason: 'change', paths, settled: true });
+const manual: Trigger = { reason: 'manual', paths: [], settled: true };
+const exit0 = { code: 0, signal: null };
+const crash = { code: 1, signal: null };
+
+const starting = (pending: Trigger | null = null, sdk = true): State => ({ kind: 'starting', runId: 2, sdk, pending });
+const running = (sdk = true): State => ({ kind: 'running', runId: 2, sdk });
+const stopping = (over: Partial<Extract<State, { kind: 'stopping' }>> = {}): State => ({
+  kind: 'stopping', runId: 2, sdk: true, phase: 'graceful', next: 'start', trigger: change('a.ts'), exit: null, ...over,
+});
+const waiting: State = { kind: 'waiting', runId: 2, exit: crash };
+
+const spawn3 = (trigger: Trigger): Effect[] => [
+  { type: 'spawn', runId: 3, trigger },
+  { type: 'arm', runId: 3, timer: 'ready', duration: 'readyTimeout' },
+];
+
+/** Ready (by message or timeout) with a pending trigger: said, then exactly one follow-up restart over IPC. */
+const readyThenRestart = (via: 'message' | 'timeout', trigger: Trigger, reason: StopReason, changed: string[]): Effect[] => [
+  { type: 'notify', notice: { type: 'ready', runId: 2, via } },
+  { type: 'notify', notice: { type: 'restarting', runId: 2, trigger, from: 'starting' } },
+  { type: 'disarm' },
+  { type: 'send-shutdown', runId: 2, reason, changed },
+  { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+];
+
+type Row = [name: string, from: State, event: Event, to: State, effects: Effect[]];
+
+const rows: Row[] = [
+  ['idle: start spawns run 1', { kind: 'idle' }, { type: 'start' },
+    { kind: 'starting', runId: 1, sdk: false, pending: null },
+    [{ type: 'spawn', runId: 1, trigger: null }, { type: 'arm', runId: 1, timer: 'ready', duration: 'readyTimeout' }]],
+  ['idle: a change before start is nothing', { kind: 'idle' }, { type: 'changed', paths: ['a.ts'] }, { kind: 'idle' }, []],
+  ['starting: hello marks the child as speaking the protocol, and the ready timeout counts from it', starting(null, false),
+    { type: 'hello', runId: 2 }, starting(null, true), [{ type: 'arm', runId: 2, timer: 'ready', duration: 'readyTimeout' }]],
+  ['running: an app that closed its IPC channel is asked with a signal from now on', running(true), { type: 'disconnected', runId: 2 },
+    running(false), []],
+  ['starting: ready → running', starting(), { type: 'ready', runId: 2 }, running(),
+    [{ type: 'disarm' }, { type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } }]],
+  ['starting: the ready timeout counts as ready', starting(), { type: 'ready-timeout', runId: 2 }, running(),
+    [{ type: 'disarm' }, { type: 'notify', notice: { type: 'ready', runId: 2, via: 'timeout' } }]],
+  ['starting: a change is kept for after ready, nothing sent', starting(), { type: 'changed', paths: ['a.ts'] },
+    starting(change('a.ts')), [{ type: 'notify', notice: { type: 'deferred', runId: 2, trigger: change('a.ts') } }]],
+  ['starting, no hello (nothing will say ready): a change restarts at once, with a signal', starting(null, false),
+    { type: 'changed', paths: ['a.ts'] }, stopping({ sdk: false, phase: 'terminating' }),
+    [
+      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'starting' } },
+      { type: 'disarm' },
+      { type: 'signal', runId: 2, signal: 'stop', tree: true },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+    ]],
+  ['starting: changes merge, without duplicates, and are announced once', starting(change('a.ts')), { type: 'changed', paths: ['a.ts', 'b.ts'] },
+    starting(change('a.ts', 'b.ts')), []],
+  ['starting: ready with a pending change → exactly one follow-up restart', starting(change('a.ts')), { type: 'ready', runId: 2 },
+    stopping({ trigger: change('a.ts') }), readyThenRestart('message', change('a.ts'), 'restart', ['a.ts'])],
+  ['starting: ready, and the pending change is one the app loaded after it was written (generated, then imported) → no restart',
+    starting(change('gen.mjs')), { type: 'ready', runId: 2, inApp: ['gen.mjs'] }, running(),
+    [{ type: 'disarm' }, { type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } }]],
+  ['starting: the ready timeout, with only part of the pending change in the app → a restart for the rest',
+    starting(change('gen.mjs', 'a.ts')), { type: 'ready-timeout', runId: 2, inApp: ['gen.mjs'] }, stopping({ trigger: change('a.ts') }),
+    readyThenRestart('timeout', change('a.ts'), 'restart', ['a.ts'])],
+  ['starting: rs during the start still restarts, even when the change that came with it is in the app',
+    starting({ reason: 'manual', paths: ['gen.mjs'], settled: true }), { type: 'ready', runId: 2, inApp: ['gen.mjs'] },
+    stopping({ trigger: manual }), readyThenRestart('message', manual, 'manual', [])],
+  ['running: a change asks over IPC and arms the stop deadline', running(), { type: 'changed', paths: ['a.ts'] },
+    stopping(),
+    [
+      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'running' } },
+      { type: 'disarm' },
+      { type: 'send-shutdown', runId: 2, reason: 'restart', changed: ['a.ts'] },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+    ]],
+  ['running without the SDK: the signal is the first rung', running(false), { type: 'changed', paths: ['a.ts'] },
+    stopping({ sdk: false, phase: 'terminating' }),
+    [
+      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'running' } },
+      { type: 'disarm' },
+      { type: 'signal', runId: 2, signal: 'stop', tree: true },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+    ]],
+  ['running: rs asks with reason "manual"', running(), { type: 'restart' },
+    stopping({ trigger: manual }),
+    [
+      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'running' } },
+      { type: 'disarm' },
+      { type: 'send-shutdown', runId: 2, reason: 'manual', changed: [] },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+    ]],
+  ['stopping: a change merges, never a second request or an escalation', stopping(), { type: 'changed', paths: ['b.ts'] },
+    stopping({ trigger: change('a.ts', 'b.ts') }), []],
+  ['stopping: deadline → signal the tree, arm the kill grace', stopping(), { type: 'escalate', runId: 2 },
+    stopping({ phase: 'terminating' }),
+    [
+      { type: 'notify', notice: { type: 'escalated', runId: 2, phase: 'terminating', forced: false, waited: 'stopTimeout' } },
+      { type: 'signal', runId: 2, signal: 'stop', tree: true },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'killGrace' },
+    ]],
+  ['stopping: grace over → SIGKILL the tree', stopping({ phase: 'terminating' }), { type: 'escalate', runId: 2 },
+    stopping({ phase: 'killing' }),
+    [
+      { type: 'notify', notice: { type: 'escalated', runId: 2, phase: 'killing', forced: false, waited: 'killGrace' } },
+      { type: 'signal', runId: 2, signal: 'SIGKILL', tree: true },
+    ]],
+  ['stopping without the SDK: the stop timeout leads straight to SIGKILL', stopping({ sdk: false, phase: 'terminating' }),
+    { type: 'escalate', runId: 2 }, stopping({ sdk: false, phase: 'killing' }),
+    [
+      { type: 'notify', notice: { type: 'escalated', runId: 2, phase: 'killing', forced: false, waited: 'stopTimeout' } },
+      { type: 'signal', runId: 2, signal: 'SIGKILL', tree: true },
+    ]],
+  ['stopping: exited → reap the tree before anything new starts', stopping(), { type: 'exited', runId: 2, exit: exit0 },
+    stopping({ phase: 'reaping', exit: exit0 }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: exit0, asked: true } },
+      { type: 'reap', runId: 2 },
+    ]],
+  ['stopping: reaped, changes settled → the next child', stopping({ phase: 'reaping', exit: exit0, trigger: settled('a.ts') }),
+    { type: 'reaped', runId: 2 }, { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3(settled('a.ts'))],
+  ['stopping: reaped while files still change → settling, nothing spawned', stopping({ phase: 'reaping', exit: exit0 }),
+    { type: 'reaped', runId: 2 }, { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, []],
+  ['stopping: the quiet period passes → the trigger is settled', stopping(), { type: 'settled' },
+    stopping({ trigger: settled('a.ts') }), []],
+  ['stopping: a change after settling opens a new quiet period', stopping({ trigger: settled('a.ts') }), { type: 'changed', paths: ['b.ts'] },
+    stopping({ trigger: change('a.ts', 'b.ts') }), []],
+  ['settling: more changes merge', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'changed', paths: ['b.ts'] },
+    { kind: 'settling', runId: 2, trigger: change('a.ts', 'b.ts'), exit: exit0 }, []],
+  ['settling: settled → the next child', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'settled' },
+    { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3(settled('a.ts'))],
+  ['settling: rs starts now', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'restart' },
+    { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3({ reason: 'manual', paths: ['a.ts'], settled: true })],
+  ['settling: close ends with the last exit code', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: crash }, { type: 'close' },
+    { kind: 'closed', exitCode: 1 }, [{ type: 'notify', notice: { type: 'closing', runId: null } }, { type: 'finish', exitCode: 1 }]],
+  ['starting: settled marks the pending change settled', starting(change('a.ts')), { type: 'settled' }, starting(settled('a.ts')), []],
+  ['running: exited unasked → reap, then wait', running(), { type: 'exited', runId: 2, exit: crash },
+    stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: crash }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: crash, asked: false } },
+      { type: 'reap', runId: 2 },
+    ]],
+  ['starting with a pending change: a crash still restarts for it', starting(change('a.ts')), { type: 'exited', runId: 2, exit: crash },
+    stopping({ phase: 'reaping', next: 'start', trigger: change('a.ts'), exit: crash }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: crash, asked: false } },
+      { type: 'reap', runId: 2 },
+    ]],
+  ['reaping after a crash: a change turns waiting into a restart, and says so', stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: crash }),
+    { type: 'changed', paths: ['a.ts'] }, stopping({ phase: 'reaping', next: 'start', trigger: change('a.ts'), exit: crash }),
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'waiting' } }]],
+  ['reaped after a crash → waiting', stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: crash }), { type: 'reaped', runId: 2 },
+    waiting, []],
+  ['waiting: a change waits for the quiet period', waiting, { type: 'changed', paths: ['a.ts'] },
+    { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: crash },
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: change('a.ts'), from: 'waiting' } }]],
+  ['waiting: rs starts the next child now', waiting, { type: 'restart' },
+    { kind: 'starting', runId: 3, sdk: false, pending: null },
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'waiting' } }, ...spawn3(manual)]],
+  ['running: close asks with reason "exit"', running(), { type: 'close' }, stopping({ next: 'close', trigger: null }),
+    [
+      { type: 'notify', notice: { type: 'closing', runId: 2 } },
+      { type: 'disarm' },
+      { type: 'send-shutdown', runId: 2, reason: 'exit', changed: [] },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+    ]],
+  ['stopping for a restart: close takes over the same teardown', stopping(), { type: 'close' }, stopping({ next: 'close' }),
+    [{ type: 'notify', notice: { type: 'closing', runId: 2 } }]],
+  ['closing: a change is ignored', stopping({ next: 'close' }), { type: 'changed', paths: ['b.ts'] }, stopping({ next: 'close' }), []],
+  ['closing: a second close forces SIGKILL', stopping({ next: 'close' }), { type: 'close' }, stopping({ next: 'close', phase: 'killing' }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'escalated', runId: 2, phase: 'killing', forced: true, waited: 'stopTimeout' } },
+      { type: 'signal', runId: 2, signal: 'SIGKILL', tree: true },
+    ]],
+  ['closing: reaped → closed with the app\'s exit code', stopping({ next: 'close', phase: 'reaping', exit: { code: 3, signal: null } }),
+    { type: 'reaped', runId: 2 }, { kind: 'closed', exitCode: 3 }, [{ type: 'finish', exitCode: 3 }]],
+  ['waiting: close ends at once with the last exit code', waiting, { type: 'close' }, { kind: 'closed', exitCode: 1 },
+    [{ type: 'notify', notice: { type: 'closing', runId: null } }, { type: 'finish', exitCode: 1 }]],
+  ['idle: close ends with 0', { kind: 'idle' }, { type: 'close' }, { kind: 'closed', exitCode: 0 }, [{ type: 'finish', exitCode: 0 }]],
+  ['a timer of an older child is ignored', running(), { type: 'escalate', runId: 1 }, running(), []],
+  ['an exit of an older child is ignored', starting(), { type: 'exited', runId: 1, exit: crash }, starting(), []],
+  ['a late ready() after the timeout is still reported', running(), { type: 'ready', runId: 2 }, running(),
+    [{ type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } }]],
+  ['stopping: the app asks for more time → the deadline is re-armed', stopping(), { type: 'extend', runId: 2, ms: 3000 }, stopping(),
+    [{ type: 'arm', runId: 2, timer: 'escalate', duration: { ms: 3000 } }]],
+  ['once signalled, asking for more time changes nothing', stopping({ phase: 'terminating' }), { type: 'extend', runId: 2, ms: 3000 },
+    stopping({ phase: 'terminating' }), []],
+  ['closed stays closed', { kind: 'closed', exitCode: 0 }, { type: 'changed', paths: ['a.ts'] }, { kind: 'closed', exitCode: 0 }, []],
+];
+
+describe('transition', () => {
+  it.each(rows)('%s', (_name, from, event, to, effects) => {
+    const step = transition(from, event);
+    expect(step.state).toEqual(to);
+    expect(step.effects).toEqual(effects);
+  });
+
+  it('never sends a second shutdown request in one teardown, whatever arrives', () => {
+    let state = running();
+    const requests: Effect[] = [];
+    const events: Event[] = [
+      { type: 'changed', paths: ['a.ts'] },
+      { type: 'changed', paths: ['b.ts'] },
+      { type: 'restart' },
+      { type: 'escalate', runId: 2 },
+      { type: 'changed', paths: ['c.ts'] },
+      { type: 'hello', runId: 2 },
+    ];
+    for (const event of events) {
+      const step = transition(state, event);
+      state = step.state;
+      requests.push(...step.effects.filter((e) => e.type === 'send-shutdown'));
+    }
+    expect(requests).toHaveLength(1);
+    expect(state).toMatchObject({ kind: 'stopping', phase: 'terminating', trigger: { reason: 'manual', paths: ['a.ts', 'b.ts', 'c.ts'], settled: false } });
+  });
+});
+
+describe('exitCodeOf', () => {
+  it.each([
+    [null, 0],
+    [{ code: 0, signal: null }, 0],
+    [{ code: 2, signal: null }, 2],
+    [{ code: null, signal: 'SIGKILL' }, 137],
+    [{ code: null, signal: 'SIGTERM' }, 143],
+    [{ code: null, signal: null }, 1],
+  ] as const)('%o → %i', (exit, code) => {
+    expect(exitCodeOf(exit)).toBe(code);
+  });
+});
+
+describe('mergeTriggers', () => {
+  it('keeps paths in order without duplicates, and a manual request stays manual', () => {
+    expect(mergeTriggers(null, change('a'))).toEqual(change('a'));
+    expect(mergeTriggers(change('a', 'b'), change('b', 'c'))).toEqual(change('a', 'b', 'c'));
+    expect(mergeTriggers(manual, change('a'))).toEqual({ reason: 'manual', paths: ['a'], settled: false });
+    expect(mergeTriggers(change('a'), manual)).toEqual({ reason: 'manual', paths: ['a'], settled: true });
+  });
+});
