@@ -1,5 +1,5 @@
 // devsup's public API. Re-exports only.
-export { defineConfig, type Config, type Options } from './config/config.js';
+export { defineConfig, type Config, type Options } from './config/schema.js';
 export { DevsupError } from './core/errors.js';
 export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from './supervisor/logger.js';
 export type { Exit, State, Trigger } from './core/machine.js';

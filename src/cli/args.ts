@@ -2,6 +2,7 @@
 // nodemon's flags are accepted with nodemon's meaning: -w/--watch, -e/--ext, -i/--ignore, -x/--exec, --delay,
 // --signal, -V/--verbose, -v/--version, and `--` for the app's arguments.
 import { parseArgs as parseNodeArgs, type ParseArgsConfig } from 'node:util';
+import { parseDelay } from '../config/duration.js';
 import { DevsupError, didYouMean } from '../core/errors.js';
 
 export const OPTIONS = {
@@ -43,14 +44,6 @@ export interface ParsedArgs {
 export const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 const numeric = (value: string | undefined) =>
   value !== undefined && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
-
-/** nodemon's --delay: a number of seconds ("2.5"), or milliseconds with "ms" ("2500ms"). */
-export function parseDelay(value: string | number): number | string {
-  if (typeof value === 'number') return value;
-  const ms = /^(\d+(?:\.\d+)?)ms$/.exec(value);
-  if (ms) return Number(ms[1]);
-  return /^\d+(\.\d+)?$/.test(value) ? Math.round(Number(value) * 1000) : value;
-}
 
 // `--poll` takes an optional interval, which parseArgs cannot express: `--poll` alone means `--poll=true`.
 function expandPoll(argv: string[]): string[] {

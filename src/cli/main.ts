@@ -3,7 +3,8 @@
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { kebab, parseArgs } from './args.js';
-import { findConfigFile, loadConfigFile, normalize, type Layer } from '../config/config.js';
+import { findConfigFile, loadConfigFile } from '../config/load-file.js';
+import { normalize, type Layer } from '../config/normalize.js';
 import { DevsupError } from '../core/errors.js';
 import { createLogger } from '../supervisor/logger.js';
 import { findNodemonConfig } from '../config/nodemon.js';

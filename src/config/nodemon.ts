@@ -2,8 +2,8 @@
 // translated key by key into devsup's options. Keys with no devsup meaning are named, never silently dropped.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDelay } from '../cli/args.js';
-import type { Layer } from './config.js';
+import { parseDelay } from './duration.js';
+import type { Layer } from './normalize.js';
 import { DevsupError } from '../core/errors.js';
 
 const list = (value: unknown) => (typeof value === 'string' ? [value] : value);

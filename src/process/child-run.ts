@@ -1,6 +1,6 @@
 // One child process and what devsup learns about it: its messages, its cleanups, its process tree, how it ended.
 // The supervisor decides what to do; a ChildRun only keeps the facts and carries out signals and the reap.
-import type { Options } from '../config/config.js';
+import type { Options } from '../config/schema.js';
 import type { Exit } from '../core/machine.js';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';

@@ -5,7 +5,7 @@ import { basename, delimiter, dirname, extname, join, relative } from 'node:path
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { spawn } from 'node:child_process';
-import type { Options } from '../config/config.js';
+import type { Options } from '../config/schema.js';
 import { DevsupError, didYouMean } from '../core/errors.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
@@ -144,15 +144,4 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>, ru
   };
   // A shell only when asked for: user paths never pass through one otherwise.
   return options.shell ? spawn([file, ...args].join(' '), { ...common, shell: true }) : spawn(file, args, common);
-}
-
-/** A command line split into words on spaces; a backslash before a space keeps it in the word (as execa's parseCommandString). */
-export function splitCommand(command: string): string[] {
-  const words: string[] = [];
-  for (const part of command.trim().split(/ +/)) {
-    const last = words.at(-1);
-    if (last?.endsWith('\\')) words[words.length - 1] = `${last.slice(0, -1)} ${part}`;
-    else if (part !== '') words.push(part);
-  }
-  return words;
 }

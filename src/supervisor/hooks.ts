@@ -1,7 +1,7 @@
 // Lifecycle hooks from the config (start, ready, restart, crash, exit): functions run in the supervisor, given the
 // event. One that throws or rejects is reported, never allowed to stop devsup.
 import type { EventEmitter } from 'node:events';
-import type { Hooks } from '../config/config.js';
+import type { Hooks } from '../core/events.js';
 import type { Logger } from './logger.js';
 
 const EVENT_OF = { start: 'started', ready: 'ready', restart: 'restarting', crash: 'crashed', exit: 'exited' } as const;

@@ -2,9 +2,9 @@
 // stdout belongs to the app; devsup never writes there.
 import { pino, type Logger } from 'pino';
 import { styleText } from 'node:util';
+import type { LogFormat, LogLevel } from '../config/schema.js';
 
-export type LogFormat = 'human' | 'json';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type { LogFormat, LogLevel };
 export type { Logger };
 
 export interface LoggerOptions {

@@ -1,8 +1,6 @@
 // The command line as a table: argv → the options layer it means (the same keys as supervisor.config.ts).
 import { describe, expect, it } from 'vitest';
-import { parseArgs, parseDelay } from '../../src/cli/args.js';
-import { normalize } from '../../src/config/config.js';
-import { fromNodemon } from '../../src/config/nodemon.js';
+import { parseArgs } from '../../src/cli/args.js';
 
 const defined = (values: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
@@ -58,80 +56,5 @@ describe('parseArgs', () => {
 
   it('passes --config through', () => {
     expect(parseArgs(['run', '--config', 'dev.config.ts']).configFile).toBe('dev.config.ts');
-  });
-});
-
-describe('parseDelay (nodemon)', () => {
-  it.each([
-    ['2.5', 2500],
-    ['1', 1000],
-    ['250ms', 250],
-    [400, 400],
-    ['soon', 'soon'],
-  ] as const)('%j → %j', (input, output) => {
-    expect(parseDelay(input)).toBe(output);
-  });
-});
-
-describe('fromNodemon', () => {
-  it('translates what devsup can take over and names the rest', () => {
-    const { values, unsupported } = fromNodemon({
-      script: 'server.js',
-      watch: 'src',
-      ignore: ['*.test.js', 'fixtures/*'],
-      ext: 'js, json',
-      delay: '500ms',
-      signal: 'SIGINT',
-      env: { NODE_ENV: 'development', PORT: 3000 },
-      verbose: true,
-      legacyWatch: true,
-      pollingInterval: 250,
-      exitcrash: true,
-      execMap: { rb: 'ruby' },
-      events: { restart: 'echo' },
-    });
-    expect(values).toEqual({
-      entry: 'server.js',
-      watch: ['src'],
-      ignore: ['*.test.js', 'fixtures/*'],
-      ext: ['js', 'json'],
-      debounce: 500,
-      signal: 'SIGINT',
-      env: { NODE_ENV: 'development', PORT: '3000' },
-      logLevel: 'debug',
-      poll: 250,
-      onCrash: 'exit',
-    });
-    expect(unsupported).toEqual(['execMap', 'events']);
-  });
-
-  it.each([['*.pde', ['pde']], ['.js .mjs', ['js', 'mjs']]])('ext %j → %j', (ext, expected) => {
-    expect(fromNodemon({ ext }).values.ext).toEqual(expected);
-  });
-});
-
-describe('normalize, for the new keys', () => {
-  const layer = (values: Record<string, unknown>) => ({ source: 'supervisor.config.ts', values, base: '/p' });
-  it('splits an exec string like execa does, keeps an array as it is', () => {
-    expect(normalize([layer({ exec: 'python -u app.py' })]).exec).toEqual(['python', '-u', 'app.py']);
-    expect(normalize([layer({ exec: ['my tool', '--x'] })]).exec).toEqual(['my tool', '--x']);
-    expect(normalize([layer({ exec: '  my\\ tool   --x ' })]).exec).toEqual(['my tool', '--x']);
-  });
-  it('normalizes extensions and polling', () => {
-    expect(normalize([layer({ ext: '.TS, json' })]).ext).toEqual(['ts', 'json']);
-    expect(normalize([layer({ poll: true })]).poll).toBe(100);
-    expect(normalize([layer({ poll: 250 })]).poll).toBe(250);
-    expect(normalize([layer({})]).poll).toBe(false);
-  });
-  it('rejects a hook that is not a function, or an unknown hook', () => {
-    expect(() => normalize([layer({ hooks: { ready: 'yes' } })])).toThrow(
-      'supervisor.config.ts: hooks must be an object of functions named start, ready, restart, crash, exit, got an object',
-    );
-    expect(() => normalize([layer({ hooks: { onReady: () => {} } })])).toThrow(/hooks must be an object of functions/);
-  });
-  it('lets command-line flags win over a nodemon.json', () => {
-    const nodemon = { source: 'nodemon.json', values: fromNodemon({ delay: 2, signal: 'SIGINT' }).values, base: '/p' };
-    const cli = { source: 'command line', values: { debounce: 10 }, base: '/p' };
-    expect(normalize([nodemon, cli])).toMatchObject({ debounce: 10, signal: 'SIGINT' });
   });
 });

@@ -1,10 +1,9 @@
 // One options model: defaults < config file < command line, each invalid value named with what was expected.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { defaults, loadConfigFile, normalize, type Layer } from '../../src/config/config.js';
+import { describe, expect, it } from 'vitest';
+import { fromNodemon } from '../../src/config/nodemon.js';
+import { normalize, type Layer } from '../../src/config/normalize.js';
+import { defaults } from '../../src/config/schema.js';
 import { DevsupError } from '../../src/core/errors.js';
-import { ROOT } from '../helpers/harness.js';
 
 const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 const file = (values: Record<string, unknown>): Layer => ({ source: 'supervisor.config.ts', values, base: '/project' });
@@ -77,38 +76,28 @@ describe('normalize', () => {
   });
 });
 
-describe('loadConfigFile', () => {
-  const dir = join(ROOT, '.tmp', `config-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('loads a TypeScript config written with defineConfig', async () => {
-    const path = join(dir, 'supervisor.config.ts');
-    writeFileSync(path, "import { defineConfig } from 'devsup';\nconst ms: number = 1234;\nexport default defineConfig({ entry: 'app.ts', stopTimeout: ms });\n");
-    const layer = await loadConfigFile(path);
-    expect(layer.values).toEqual({ entry: 'app.ts', stopTimeout: 1234 });
-    expect(normalize([layer]).entry).toBe(join(dir, 'app.ts'));
+describe('normalize, for the new keys', () => {
+  const layer = (values: Record<string, unknown>) => ({ source: 'supervisor.config.ts', values, base: '/p' });
+  it('splits an exec string like execa does, keeps an array as it is', () => {
+    expect(normalize([layer({ exec: 'python -u app.py' })]).exec).toEqual(['python', '-u', 'app.py']);
+    expect(normalize([layer({ exec: ['my tool', '--x'] })]).exec).toEqual(['my tool', '--x']);
+    expect(normalize([layer({ exec: '  my\\ tool   --x ' })]).exec).toEqual(['my tool', '--x']);
   });
-
-  it('names the file and line of a config that throws', async () => {
-    const path = join(dir, 'throws.config.mjs');
-    writeFileSync(path, "\n\nthrow new Error('no config today');\n");
-    const error = await loadConfigFile(path).then(() => undefined, (e: unknown) => e as DevsupError);
-    expect(error?.message).toMatch(/throws\.config\.mjs:3: no config today$/);
+  it('normalizes extensions and polling', () => {
+    expect(normalize([layer({ ext: '.TS, json' })]).ext).toEqual(['ts', 'json']);
+    expect(normalize([layer({ poll: true })]).poll).toBe(100);
+    expect(normalize([layer({ poll: 250 })]).poll).toBe(250);
+    expect(normalize([layer({})]).poll).toBe(false);
   });
-
-  it('names the file of a config that does not compile', async () => {
-    const path = join(dir, 'broken.config.ts');
-    writeFileSync(path, 'export default {\n  entry: "a.ts",,\n};\n');
-    const error = await loadConfigFile(path).then(() => undefined, (e: unknown) => e as DevsupError);
-    expect(error?.code).toBe('CONFIG_LOAD_FAILED');
-    expect(error?.message).toMatch(/broken\.config\.ts(:\d+)?: /);
+  it('rejects a hook that is not a function, or an unknown hook', () => {
+    expect(() => normalize([layer({ hooks: { ready: 'yes' } })])).toThrow(
+      'supervisor.config.ts: hooks must be an object of functions named start, ready, restart, crash, exit, got an object',
+    );
+    expect(() => normalize([layer({ hooks: { onReady: () => {} } })])).toThrow(/hooks must be an object of functions/);
   });
-
-  it('rejects a default export that is not an object', async () => {
-    const path = join(dir, 'number.config.mjs');
-    writeFileSync(path, 'export default 42;\n');
-    const error = await loadConfigFile(path).then(() => undefined, (e: unknown) => e as DevsupError);
-    expect(error?.message).toMatch(/number\.config\.mjs: the default export must be a config object, got 42$/);
+  it('lets command-line flags win over a nodemon.json', () => {
+    const nodemon = { source: 'nodemon.json', values: fromNodemon({ delay: 2, signal: 'SIGINT' }).values, base: '/p' };
+    const cli = { source: 'command line', values: { debounce: 10 }, base: '/p' };
+    expect(normalize([nodemon, cli])).toMatchObject({ debounce: 10, signal: 'SIGINT' });
   });
 });

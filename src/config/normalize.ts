@@ -1,0 +1,150 @@
+// The options model: defaults < config file < command line (or the API's options), validated once, then frozen.
+import { constants } from 'node:os';
+import { resolve } from 'node:path';
+import { DevsupError, didYouMean } from '../core/errors.js';
+import { HOOK_EVENTS } from '../core/events.js';
+import { splitCommand } from './command.js';
+import { CONFIG_KEYS, defaults, type Config, type ConfigKey, type Options } from './schema.js';
+
+/** One source of options: where it came from (for messages) and how its keys are spelled there. */
+export interface Layer {
+  source: string;
+  values: Record<string, unknown>;
+  /** Directory that relative paths in this layer are relative to. */
+  base: string;
+  /** How a key is named to the person (e.g. `stopTimeout` in a config file, `--stop-timeout` on the command line). */
+  spell?: (key: string) => string;
+}
+
+const isKey = (key: string): key is ConfigKey => (CONFIG_KEYS as readonly string[]).includes(key);
+const HOOKS = Object.keys(HOOK_EVENTS);
+
+/** A value as a message names it: strings quoted, anything else by its kind. */
+export const show = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : String(value);
+};
+
+type Check = (value: unknown) => string | undefined; // undefined when valid, else what was expected
+
+const milliseconds: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a non-negative number of milliseconds';
+const text: Check = (v) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty string');
+const texts: Check = (v) =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'an array of strings';
+const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && allowed.includes(v) ? undefined : `one of ${allowed.map((a) => `"${a}"`).join(', ')}`;
+
+const CHECKS: Record<ConfigKey, Check> = {
+  entry: text,
+  args: texts,
+  nodeArgs: texts,
+  python: text,
+  exec: (v) => (text(v) === undefined || (texts(v) === undefined && Array.isArray(v) && v.length > 0) ? undefined : 'a command line or a non-empty array of strings'),
+  shell: boolean,
+  cwd: text,
+  env: (v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
+      ? undefined
+      : 'an object of string values',
+  envFile: text,
+  watch: (v) => (texts(v) === undefined ? undefined : 'an array of paths or globs'),
+  watchAll: boolean,
+  ignore: texts,
+  ext: (v) => (typeof v === 'string' || texts(v) === undefined ? undefined : 'extensions such as ["ts", "json"] or "ts,json"'),
+  debounce: milliseconds,
+  poll: (v) => (typeof v === 'boolean' || milliseconds(v) === undefined ? undefined : 'true, false or an interval in milliseconds'),
+  stopTimeout: milliseconds,
+  killGrace: milliseconds,
+  maxStopTimeout: milliseconds,
+  readyTimeout: milliseconds,
+  signal: (v) =>
+    typeof v === 'string' && v in constants.signals && v !== 'SIGKILL' && v !== 'SIGSTOP'
+      ? undefined
+      : 'a signal name such as "SIGTERM" or "SIGINT"',
+  onCrash: oneOf('wait', 'restart', 'exit'),
+  clearScreen: boolean,
+  logFormat: oneOf('human', 'json'),
+  logLevel: oneOf('debug', 'info', 'warn', 'error', 'silent'),
+  events: (v) => (text(v) === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0) ? undefined : 'a file path or a file descriptor number'),
+  restartable: (v) => (v === false || (typeof v === 'string' && v !== '') ? undefined : 'a non-empty string or false'),
+  hooks: (v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) &&
+    Object.entries(v).every(([k, f]) => HOOKS.includes(k) && typeof f === 'function')
+      ? undefined
+      : `an object of functions named ${HOOKS.join(', ')}`,
+};
+
+// The merged values' types: a default fills in every key that has one.
+type Merged = Config & Required<Pick<Config, keyof typeof defaults>>;
+
+const toExtensions = (value: string[] | string): string[] =>
+  (typeof value === 'string' ? value.split(',') : value).map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean);
+
+/** Merges the layers (later wins), validates every value once, and returns frozen options. */
+export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()): Options {
+  const merged: Record<string, unknown> = { ...defaults };
+  const bases: Partial<Record<ConfigKey, string>> = {};
+  for (const layer of layers) {
+    const spell = layer.spell ?? ((key: string) => key);
+    for (const [key, value] of Object.entries(layer.values)) {
+      if (value === undefined) continue;
+      if (!isKey(key)) {
+        const guess = didYouMean(key, CONFIG_KEYS);
+        throw new DevsupError('CONFIG_UNKNOWN_KEY', `${layer.source}: unknown option ${spell(key)}`, {
+          hint: guess ? `did you mean ${spell(guess)}?` : `known options: ${CONFIG_KEYS.join(', ')}`,
+        });
+      }
+      const expected = CHECKS[key](value);
+      if (expected) {
+        throw new DevsupError('CONFIG_INVALID', `${layer.source}: ${spell(key)} must be ${expected}, got ${show(value)}`);
+      }
+      merged[key] = value;
+      bases[key] = layer.base;
+    }
+  }
+  // Every value has passed its check: each key holds its Config type, and those with a default are present.
+  const get = <K extends ConfigKey>(key: K) => merged[key] as Merged[K];
+  const cwd = resolve(bases.cwd ?? fallbackCwd, get('cwd') ?? '.');
+  const fromBase = (key: ConfigKey, p: string) => resolve(bases[key] ?? cwd, p);
+  const python = get('python');
+  const exec = get('exec');
+  const poll = get('poll');
+  const options: Options = {
+    entry: typeof merged.entry === 'string' ? fromBase('entry', merged.entry) : undefined,
+    args: Object.freeze([...get('args')]),
+    nodeArgs: Object.freeze([...get('nodeArgs')]),
+    // A path (it has a slash) is relative to where it was written; a bare name is looked up on the PATH.
+    python: /[\\/]/.test(python) ? fromBase('python', python) : python,
+    exec: exec === undefined ? undefined : Object.freeze(typeof exec === 'string' ? splitCommand(exec) : [...exec]),
+    shell: get('shell'),
+    cwd,
+    env: Object.freeze({ ...get('env') }),
+    envFile: typeof merged.envFile === 'string' ? fromBase('envFile', merged.envFile) : undefined,
+    watch: Object.freeze(get('watch').map((p) => fromBase('watch', p))),
+    watchAll: get('watchAll'),
+    ignore: Object.freeze([...get('ignore')]),
+    ext: Object.freeze(toExtensions(get('ext'))),
+    debounce: get('debounce'),
+    poll: poll === true ? 100 : poll === false ? false : poll,
+    stopTimeout: get('stopTimeout'),
+    killGrace: get('killGrace'),
+    maxStopTimeout: get('maxStopTimeout'),
+    readyTimeout: get('readyTimeout'),
+    signal: get('signal'),
+    onCrash: get('onCrash'),
+    clearScreen: get('clearScreen'),
+    logFormat: get('logFormat'),
+    logLevel: get('logLevel'),
+    events: typeof merged.events === 'string' ? fromBase('events', merged.events) : get('events'),
+    restartable: get('restartable'),
+    hooks: Object.freeze({ ...get('hooks') }),
+  };
+  return Object.freeze(options);
+}

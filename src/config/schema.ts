@@ -1,0 +1,140 @@
+// The options' shape: what a person writes (Config), what the supervisor reads (Options), and the defaults.
+import type { Hooks } from '../core/events.js';
+
+export type OnCrash = 'wait' | 'restart' | 'exit';
+export type LogFormat = 'human' | 'json';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** What a person writes in supervisor.config.ts (or passes to createSupervisor). Every key is optional. */
+export interface Config {
+  /** The app's entry file (.ts/.mts/.cts/.js/.mjs/.cjs, or .py: run with `python`). */
+  entry?: string;
+  /** Arguments for the app. */
+  args?: string[];
+  /** Arguments for node itself, e.g. ['--inspect', '--enable-source-maps']. */
+  nodeArgs?: string[];
+  /** The Python interpreter for a .py entry: a name looked up on the PATH, or a path (e.g. ".venv/bin/python"). */
+  python?: string;
+  /**
+   * Run this command instead of node, with the entry (if any) appended: "python -u app.py" (split on spaces; a
+   * backslash escapes one) or an array of arguments. No shell unless `shell`.
+   */
+  exec?: string | string[];
+  /** Run `exec` through the system shell (pipes, globs, `&&`). */
+  shell?: boolean;
+  /** The app's working directory, and the root that relative paths are resolved against. */
+  cwd?: string;
+  /** Variables set for the app, over devsup's own environment and envFile. */
+  env?: Record<string, string>;
+  /** A .env file read before each start; the environment devsup runs in wins over it, `env` over both. */
+  envFile?: string;
+  /**
+   * Files, folders and globs to watch on top of the files the app loads (its module graph) and .env*, package.json,
+   * tsconfig.json. Folders and globs skip what the ignores and .gitignore skip; a file named here is always watched.
+   * For `exec`, which reports no module graph, the default is the whole project.
+   */
+  watch?: string[];
+  /** Watch everything under the project (minus the ignores), as nodemon does, not only what the app loads. */
+  watchAll?: boolean;
+  /** Globs or names never to watch, on top of the built-in ones (node_modules, .git, dist, …). */
+  ignore?: string[];
+  /** Only changes to files with these extensions restart (e.g. ["ts", "json"] or "ts,json"); empty: any file. */
+  ext?: string[] | string;
+  /** Quiet period in ms: the next child starts once no change has come for this long. */
+  debounce?: number;
+  /** Poll the file system (ms between looks, or true for 100 ms) where events do not arrive: network drives, some containers. */
+  poll?: number | boolean;
+  /** How long the app's cleanups may take, in ms, before devsup sends `signal`. */
+  stopTimeout?: number;
+  /** How long after `signal` devsup waits, in ms, before it SIGKILLs the app's process tree. */
+  killGrace?: number;
+  /** The longest a stop may take, in ms from the request, when the app asks for more time with extendDeadline(). */
+  maxStopTimeout?: number;
+  /** An app that never calls ready() counts as ready after this many ms. */
+  readyTimeout?: number;
+  /** The signal that asks an app to stop when it does not speak the IPC protocol, and the second rung of the ladder. */
+  signal?: NodeJS.Signals;
+  /** When the app crashes: wait for a change (default), restart it with backoff, or exit with its code. */
+  onCrash?: OnCrash;
+  /** Clear the terminal before each restart. */
+  clearScreen?: boolean;
+  logFormat?: LogFormat;
+  logLevel?: LogLevel;
+  /** Write every lifecycle event as a JSON line to this file, or to this file descriptor (a number). */
+  events?: string | number;
+  /** The line typed on stdin that restarts the app ("rs", as in nodemon), or false to leave stdin alone. */
+  restartable?: string | false;
+  hooks?: Hooks;
+}
+
+/** Typed identity: lets an editor check supervisor.config.ts. */
+export function defineConfig(config: Config): Config {
+  return config;
+}
+
+/** Normalized options: every key present, paths absolute. */
+export interface Options {
+  readonly entry: string | undefined;
+  readonly args: readonly string[];
+  readonly nodeArgs: readonly string[];
+  readonly python: string;
+  readonly exec: readonly string[] | undefined;
+  readonly shell: boolean;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly envFile: string | undefined;
+  readonly watch: readonly string[];
+  readonly watchAll: boolean;
+  readonly ignore: readonly string[];
+  readonly ext: readonly string[];
+  readonly debounce: number;
+  readonly poll: number | false;
+  readonly stopTimeout: number;
+  readonly killGrace: number;
+  readonly maxStopTimeout: number;
+  readonly readyTimeout: number;
+  readonly signal: NodeJS.Signals;
+  readonly onCrash: OnCrash;
+  readonly clearScreen: boolean;
+  readonly logFormat: LogFormat;
+  readonly logLevel: LogLevel;
+  readonly events: string | number | undefined;
+  readonly restartable: string | false;
+  readonly hooks: Readonly<Hooks>;
+}
+
+export const defaults = {
+  args: [],
+  nodeArgs: [],
+  python: 'python3',
+  shell: false,
+  env: {},
+  watch: [],
+  watchAll: false,
+  ignore: [],
+  ext: [],
+  // The teardown starts on the first change; the next child starts once no change came for this long. Above
+  // chokidar's 50 ms per-file event throttle (so a burst of writes to one file stays one burst), and mostly hidden
+  // behind the teardown, which takes about as long.
+  debounce: 75,
+  poll: false,
+  stopTimeout: 5000,
+  killGrace: 1000,
+  maxStopTimeout: 30_000,
+  readyTimeout: 1000,
+  signal: 'SIGTERM',
+  onCrash: 'wait',
+  clearScreen: false,
+  logFormat: 'human',
+  logLevel: 'info',
+  restartable: 'rs',
+  hooks: {},
+} as const satisfies Partial<Config>;
+
+export const CONFIG_KEYS = [
+  'entry', 'args', 'nodeArgs', 'python', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext',
+  'debounce',
+  'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'signal', 'onCrash', 'clearScreen',
+  'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
+] as const satisfies readonly (keyof Config)[];
+export type ConfigKey = (typeof CONFIG_KEYS)[number];

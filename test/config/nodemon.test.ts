@@ -1,0 +1,40 @@
+// nodemon's config, translated key by key into devsup's options.
+import { describe, expect, it } from 'vitest';
+import { fromNodemon } from '../../src/config/nodemon.js';
+
+describe('fromNodemon', () => {
+  it('translates what devsup can take over and names the rest', () => {
+    const { values, unsupported } = fromNodemon({
+      script: 'server.js',
+      watch: 'src',
+      ignore: ['*.test.js', 'fixtures/*'],
+      ext: 'js, json',
+      delay: '500ms',
+      signal: 'SIGINT',
+      env: { NODE_ENV: 'development', PORT: 3000 },
+      verbose: true,
+      legacyWatch: true,
+      pollingInterval: 250,
+      exitcrash: true,
+      execMap: { rb: 'ruby' },
+      events: { restart: 'echo' },
+    });
+    expect(values).toEqual({
+      entry: 'server.js',
+      watch: ['src'],
+      ignore: ['*.test.js', 'fixtures/*'],
+      ext: ['js', 'json'],
+      debounce: 500,
+      signal: 'SIGINT',
+      env: { NODE_ENV: 'development', PORT: '3000' },
+      logLevel: 'debug',
+      poll: 250,
+      onCrash: 'exit',
+    });
+    expect(unsupported).toEqual(['execMap', 'events']);
+  });
+
+  it.each([['*.pde', ['pde']], ['.js .mjs', ['js', 'mjs']]])('ext %j → %j', (ext, expected) => {
+    expect(fromNodemon({ ext }).values.ext).toEqual(expected);
+  });
+});
