@@ -1,7 +1,7 @@
 // The public events: what a supervisor emits (the API's typed events, --events lines, config hooks), and the
 // teardown report. Types only; the hooks' payloads are derived from the events, so the three cannot drift apart.
 import type { CleanupResult, OpenResource, StopReason } from '../protocol/messages.js';
-import type { Exit, Trigger } from './machine.js';
+import type { Exit, Trigger } from './state.js';
 
 /** A process that outlived the app and had to be killed: its pid, command and what it was listening on. */
 export interface Reaped {
@@ -41,6 +41,10 @@ export interface SupervisorEvents {
   exited: [TeardownReport];
   crashed: [TeardownReport];
   closed: [{ exitCode: number }];
+  /** The changes of a burst have settled (no change for the quiet period): the next child may start. */
+  settled: [{ paths: string[] }];
+  /** A file event that restarts nothing, and the rule that skipped it. */
+  ignored: [{ path: string; rule: string }];
   /** Restarts are paused: `path` keeps changing right after each start (the app writes it, most likely). */
   paused: [{ path: string; restarts: number }];
 }

@@ -1,30 +1,15 @@
 // One child process and what devsup learns about it: its messages, its cleanups, its process tree, how it ended.
 // The supervisor decides what to do; a ChildRun only keeps the facts and carries out signals and the reap.
-import type { Options } from '../config/schema.js';
-import type { Exit } from '../core/machine.js';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import type { Options } from '../config/schema.js';
+import type { Reaped, TeardownReport } from '../core/events.js';
+import type { Exit } from '../core/state.js';
 import { JsonLineChannel } from './channel.js';
 import { parseChildMessage, type ChildMessage, type CleanupResult, type OpenResource, type ShutdownMessage } from '../protocol/messages.js';
-import { descendantsOf, listProcesses, reap, signalTree, type Proc, type Reaped } from './tree.js';
+import { Leftovers } from './reap.js';
+import { descendantsOf, listProcesses, signalTree, type Proc } from './tree.js';
 import { spawnChild } from './spawn.js';
-
-/** What one child's teardown did: which cleanups ran and how long, what was still running, what had to be killed. */
-export interface TeardownReport {
-  runId: number;
-  exit: Exit;
-  /** Whether devsup asked it to stop (restart, close), or it ended on its own. */
-  asked: boolean;
-  /** From the first request to stop until the process exited and its tree was gone; undefined when it ended unasked. */
-  teardownMs: number | undefined;
-  cleanups: CleanupResult[];
-  /** The cleanup that was running when the process exited or was killed, if any. */
-  interrupted: string | undefined;
-  /** What still kept the app alive after its cleanups (reported by devsup/child). */
-  openHandles: OpenResource[];
-  /** Descendants that outlived the app and had to be killed, with what they listened on. */
-  killed: Reaped[];
-}
 
 export interface RunHandlers {
   /** A valid protocol message (its bookkeeping already done). */
@@ -46,8 +31,6 @@ export class ChildRun {
   readonly runId: number;
   readonly pid: number | undefined;
   readonly spawnedAt = now();
-  /** The same moment on the wall clock, to compare with file times. */
-  readonly spawnedAtWall = Date.now();
   readyAt: number | undefined;
   stopAskedAt: number | undefined;
   exit: Exit | undefined;
@@ -64,12 +47,6 @@ export class ChildRun {
   modulesReported = 0;
   /** How many of them were new to the watcher (before ready). */
   modulesWatched = 0;
-  /** Each file it loaded (absolute path) and its ctime then: the version of the file this run has. */
-  readonly loadedCtime = new Map<string, number>();
-  /** Whether devsup/child finished the shutdown and said so. */
-  shutdownDone = false;
-  /** Whether the ladder reached SIGKILL for it (nothing left to wait for). */
-  killing = false;
   readonly #channel: JsonLineChannel;
   /** The process has exited; its channel is being read to the end. */
   #exiting = false;
@@ -78,6 +55,9 @@ export class ChildRun {
   #snapshot: Promise<void> = Promise.resolve();
   /** The app's own start time (Proc.start), from the first snapshot. */
   #startedSince: string | undefined;
+  #leftovers: Leftovers | undefined;
+  /** Set once the reap is over (nothing left, or given up on): the watch of the leftovers ends. */
+  reaped = false;
 
   constructor(runId: number, options: Options, env: Record<string, string>, handlers: RunHandlers) {
     this.runId = runId;
@@ -121,10 +101,6 @@ export class ChildRun {
 
   #note(message: ChildMessage): void {
     if (message.type === 'stopping') this.plan = message.cleanups;
-    if (message.type === 'shutdown-done') {
-      this.openHandles = message.openHandles;
-      this.shutdownDone = true;
-    }
     if (message.type !== 'cleanup') return;
     if (message.status === 'started') {
       this.cleaning = { name: message.name, since: now() };
@@ -140,7 +116,7 @@ export class ChildRun {
   }
 
   /** The cleanup running at this moment, and for how long. */
-  running(): { name: string; forMs: number } | undefined {
+  cleanupRunning(): { name: string; forMs: number } | undefined {
     return this.cleaning ? { name: this.cleaning.name, forMs: now() - this.cleaning.since } : undefined;
   }
 
@@ -178,11 +154,18 @@ export class ChildRun {
     return this.#snapshot;
   }
 
-  /** After the exit: ends what is left of this run's processes (see process-tree.ts reap), and waits until they are gone. */
-  async reap(waitUntil: number, graceMs: number): Promise<Reaped[]> {
+  /** After the exit: what of this run's processes still runs (see reap.ts), looked for again at each call. */
+  async leftovers(): Promise<number> {
     await this.#snapshot;
-    this.killed = await reap({ seen: this.#seen.values(), token: this.token, startedSince: this.#startedSince, waitUntil, graceMs });
-    return this.killed;
+    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince);
+    return (await this.#leftovers.scan()).length;
+  }
+
+  /** Signals what is left of this run; what had to be signalled is added to `killed`. */
+  async signalLeftovers(signal: NodeJS.Signals): Promise<void> {
+    await this.#snapshot;
+    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince);
+    this.killed.push(...(await this.#leftovers.signal(signal)));
   }
 
   report(): TeardownReport {

@@ -2,9 +2,9 @@
 // summary. Pure functions of the data, so that the same facts read the same in every line (and are unit-tested).
 import type { Exit, Trigger } from '../core/machine.js';
 import type { CleanupResult, OpenResource } from '../protocol/messages.js';
-import type { Reaped } from '../process/tree.js';
+import type { Reaped } from '../core/events.js';
 
-export const seconds = (n: number) => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
+export const duration = (n: number) => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
 
 export function describeExit(exit: Exit): string {
   return exit.signal ? exit.signal : `exit ${exit.code ?? '?'}`;
@@ -36,11 +36,11 @@ const MARK: Record<CleanupResult['status'], string> = { done: '✓', failed: '�
 
 /** `stopping: http server ✓ 12 ms · db pool … 1.4 s · browser pending` */
 export function formatProgress(progress: Progress): string {
-  const parts: string[] = progress.finished.map((r) => `${r.name} ${MARK[r.status]} ${seconds(r.ms)}`);
-  if (progress.running) parts.push(`${progress.running.name} … ${seconds(progress.running.forMs)}`);
+  const parts: string[] = progress.finished.map((r) => `${r.name} ${MARK[r.status]} ${duration(r.ms)}`);
+  if (progress.running) parts.push(`${progress.running.name} … ${duration(progress.running.forMs)}`);
   const started = progress.finished.length + (progress.running ? 1 : 0);
   for (const name of progress.plan.slice(started)) parts.push(`${name} pending`);
-  if (parts.length === 0) return `stopping: waiting for the app to exit … ${seconds(progress.elapsedMs)}`;
+  if (parts.length === 0) return `stopping: waiting for the app to exit … ${duration(progress.elapsedMs)}`;
   return `stopping: ${parts.join(' · ')}`;
 }
 

@@ -3,14 +3,10 @@
 // restarts are paused and the file is named. "Soon" counts from the moment the app is ready (a boot takes from 0.1 s
 // to seconds on a busy machine): a change while it starts, or within `withinMs` after. Only files that are not the
 // app's code count (the supervisor says which): a person saving the module they work on right after each restart is
-// not a loop. Pure: the supervisor tells it about starts, readiness and changes, with their times.
+// not a loop. Pure: the supervisor tells it about starts, readiness, stops and changes, with their times.
+import type { LoopVerdict } from '../core/state.js';
 
-export type LoopVerdict =
-  | { kind: 'restart' }
-  /** Restarts are paused from now on: `path` ended the last `restarts` starts soon after each, and came back. */
-  | { kind: 'paused'; path: string; restarts: number }
-  /** Paused, and this change touches only the paused file: nothing happens. */
-  | { kind: 'held' };
+export type { LoopVerdict };
 
 export class LoopGuard {
   readonly restarts: number;
@@ -31,9 +27,18 @@ export class LoopGuard {
     return this.#paused;
   }
 
+  /** Whether the app runs or starts: only then can a change be the app writing a file (judged, not just passed on). */
+  #active = true;
+
   /** A child was started: until it is ready, every change comes "soon after the start". */
   started(): void {
     this.#readyAt = undefined;
+    this.#active = true;
+  }
+
+  /** The app is being stopped (or has ended): changes restart it, and count for nothing here. */
+  stopped(): void {
+    this.#active = false;
   }
 
   /** The child is ready (or counts as ready) at `at` (ms, any monotonic clock); "soon" is within `withinMs` of it. */
@@ -46,6 +51,7 @@ export class LoopGuard {
    * might write itself (not its code).
    */
   changed(paths: readonly string[], at: number, written: readonly string[] = paths): LoopVerdict {
+    if (!this.#active) return { kind: 'restart' };
     if (this.#paused !== undefined) {
       if (paths.every((p) => p === this.#paused)) return { kind: 'held' };
       this.resume(); // a change elsewhere: a person is editing

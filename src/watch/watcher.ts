@@ -1,288 +1,36 @@
-// Watches the project (chokidar), drops what never matters (node_modules, .git, build output, editor droppings),
-// reports changes at once and says when they have settled (a quiet period), so a burst makes one restart.
-import { statSync, type Stats } from 'node:fs';
+// The chokidar adapter: watches what the WatchSet says, turns file events into changes (dropping those the running
+// app already has, as Freshness judges), and feeds them to the quiet period.
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, extname, posix, relative, resolve, sep } from 'node:path';
-import picomatch from 'picomatch';
+import { basename, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { GitIgnores } from './gitignore.js';
+import { ChangeFeed } from './change-feed.js';
+import { toPosix, type WatchSet } from './watch-set.js';
 
-/** Folders never worth a restart; pruned from the walk, so no watch is spent on them. */
-export const IGNORED_DIRS = [
-  'node_modules', '.git', '.hg', '.svn', 'dist', 'build', 'out', 'coverage', '.nyc_output',
-  '.next', '.nuxt', '.svelte-kit', '.turbo', '.cache', '.parcel-cache', '.vite',
-  '__pycache__', '.venv', '.mypy_cache', '.pytest_cache',
-];
-// Build output is skipped in walks, but a file the app imports from it (`devsup run dist/server.js` beside `tsc -w`)
-// is part of the app. Dependencies, version control and framework caches never are: a framework's dev server
-// rewrites its cache (`.next/server/…`) while the app runs, and requires it.
-const BUILD_OUTPUT = new Set(['dist', 'build', 'out']);
-// Editors' and tools' swap, backup and atomic-save files (vim, emacs, JetBrains, macOS, `sed -i`, `*.tmp`), and logs
-// an app writes about itself.
-const IGNORED_FILES = [
-  /\.sw[a-px]$/, /~$/, /^\.#/, /^#.*#$/, /^4913$/, /^\.DS_Store$/, /___jb_(tmp|old)___$/, /^sed[A-Za-z0-9]{6}$/, /\.tmp$/i,
-  /\.log$/, /\.py[co]$/,
-];
-
-/**
- * Whether a path (relative to the project root, with '/' separators) is ignored. `extra` entries are globs
- * (picomatch): one without a slash matches any path segment (`tmp`, `*.sqlite`), one with a slash matches the
- * relative path and everything below it (`data/uploads`, `fixtures/*.json`). For a module the app loaded
- * (`loaded`), build output folders are not ignored.
- */
-export function createIgnore(extra: readonly string[]): (relativePath: string, loaded?: boolean) => boolean {
-  const segmentMatchers = IGNORED_FILES.map((re) => (segment: string) => re.test(segment));
-  const pathMatchers: ((path: string) => boolean)[] = [];
-  for (const entry of extra) {
-    const clean = entry.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
-    if (clean === '') continue;
-    if (clean.includes('/')) pathMatchers.push(picomatch([clean, `${clean}/**`], { dot: true }));
-    else segmentMatchers.push(picomatch(clean, { dot: true }));
-  }
-  const dirs = new Set(IGNORED_DIRS);
-  const loadedDirs = new Set(IGNORED_DIRS.filter((d) => !BUILD_OUTPUT.has(d)));
-  return (relativePath, loaded = false) => {
-    const names = loaded ? loadedDirs : dirs;
-    const segments = relativePath.split('/').filter((s) => s !== '..' && s !== '');
-    if (segments.some((s) => names.has(s) || segmentMatchers.some((m) => m(s)))) return true;
-    return pathMatchers.some((m) => m(relativePath));
-  };
-}
-
-// Over this many files in one burst, the quiet period is at least MASS_CHANGE_QUIET_MS.
-const MASS_CHANGE_FILES = 50;
-const MASS_CHANGE_QUIET_MS = 500;
-
-interface Clock {
-  setTimeout: (fn: () => void, ms: number) => unknown;
-  clearTimeout: (handle: unknown) => void;
-  now: () => number;
-}
-const systemClock: Clock = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  now: () => performance.now(),
-};
-
-/**
- * Turns a stream of changed paths into `changed(paths)` at once (grouped per turn of the event loop, in order,
- * without duplicates) and `settled()` once `quietMs` pass without a new one. The supervisor starts tearing down on
- * the first change and starts the next child only once settled, so a burst costs one restart and a single save
- * waits only for whatever of the quiet period the teardown has not already covered. A stream that never goes
- * quiet (an app writing a file every few ms) still settles every `maxWaitMs`.
- */
-export class ChangeFeed {
-  #batch = new Set<string>();
-  #flushTimer: unknown;
-  #quietTimer: unknown;
-  #episodeStart: number | undefined;
-  /** The files changed since the last settle. */
-  readonly #episodePaths = new Set<string>();
-  readonly #onChange: (paths: string[]) => void;
-  readonly #onSettled: () => void;
-  readonly #quietMs: number;
-  readonly #maxWaitMs: number;
-  readonly #clock: Clock;
-
-  constructor(
-    onChange: (paths: string[]) => void,
-    onSettled: () => void,
-    quietMs: number,
-    maxWaitMs = Math.max(5000, quietMs * 10),
-    clock = systemClock,
-  ) {
-    this.#onChange = onChange;
-    this.#onSettled = onSettled;
-    this.#quietMs = quietMs;
-    this.#maxWaitMs = maxWaitMs;
-    this.#clock = clock;
-  }
-
-  add(path: string): void {
-    const now = this.#clock.now();
-    this.#episodeStart ??= now;
-    this.#episodePaths.add(path);
-    this.#batch.add(path);
-    this.#flushTimer ??= this.#clock.setTimeout(() => this.#flush(), 0);
-    this.#clock.clearTimeout(this.#quietTimer);
-    // A mass change (a checkout, a code generator) is written by a process that a busy machine can stall for longer
-    // than a single save's quiet period; waiting a little longer for it costs nothing a person would notice.
-    const quiet = this.#episodePaths.size > MASS_CHANGE_FILES ? Math.max(this.#quietMs, MASS_CHANGE_QUIET_MS) : this.#quietMs;
-    const wait = Math.min(quiet, Math.max(0, this.#episodeStart + this.#maxWaitMs - now));
-    this.#quietTimer = this.#clock.setTimeout(() => this.#settle(), wait);
-  }
-
-  #flush(): void {
-    this.#flushTimer = undefined;
-    const paths = [...this.#batch];
-    this.#batch.clear();
-    if (paths.length > 0) this.#onChange(paths);
-  }
-
-  #settle(): void {
-    this.#quietTimer = undefined;
-    this.#episodeStart = undefined;
-    this.#episodePaths.clear();
-    if (this.#flushTimer !== undefined) {
-      this.#clock.clearTimeout(this.#flushTimer);
-      this.#flush();
-    }
-    this.#onSettled();
-  }
-
-  cancel(): void {
-    this.#clock.clearTimeout(this.#flushTimer);
-    this.#clock.clearTimeout(this.#quietTimer);
-    this.#flushTimer = undefined;
-    this.#quietTimer = undefined;
-    this.#batch.clear();
-    this.#episodePaths.clear();
-  }
-}
-
-/** One entry of `watch`: a folder or file, or a glob (its base folder is watched, its pattern filters). */
-interface Entry {
-  /** Absolute folder (or file) the entry lives under, '/'-separated. */
-  base: string;
-  /** For a glob: whether a path matches. */
-  match?: (path: string) => boolean;
-  /** Whether folders below `base` are walked (a folder, or a glob with `/` or `**` in its pattern). */
-  deep: boolean;
-  /** Named on purpose (a file path, or a default such as `.env*`): watched even if .gitignore or the built-ins say otherwise. */
-  named: boolean;
-}
-
-const toPosix = (p: string) => (sep === '/' ? p : p.split(sep).join('/'));
-const within = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
-
-function toEntry(path: string, named: boolean): Entry {
-  const clean = toPosix(path);
-  const scan = picomatch.scan(clean);
-  if (scan.isGlob) {
-    const matcher = picomatch(clean, { dot: true });
-    return { base: scan.base, match: matcher, deep: scan.glob.includes('/') || scan.glob.includes('**'), named };
-  }
-  let isDir = false;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch {
-    // not there (yet): watched as a file, and seen when it appears
-  }
-  return { base: clean, deep: isDir, named: named || !isDir };
-}
-
-/**
- * What is watched, as pure decisions: the files the app loaded (its module graph), the `watch` entries (folders and
- * globs walked, minus the built-in ignores, `ignore` and .gitignore), and files named on purpose (always watched).
- */
-export class WatchSet {
-  readonly root: string;
-  readonly entries: readonly Entry[];
-  /** Files the app loaded (absolute, '/'-separated). Only grows: a file a crashed start never reached stays watched. */
-  readonly loaded = new Set<string>();
-  readonly #ignored: ReturnType<typeof createIgnore>;
-  readonly #gitignores: GitIgnores;
-  readonly #extensions: Set<string>;
-
-  constructor(options: { root: string; watch: readonly string[]; named?: readonly string[]; ignore: readonly string[]; ext: readonly string[] }) {
-    this.root = toPosix(options.root);
-    this.entries = [...options.watch.map((p) => toEntry(p, false)), ...(options.named ?? []).map((p) => toEntry(p, true))];
-    this.#ignored = createIgnore(options.ignore);
-    this.#gitignores = new GitIgnores(options.root);
-    this.#extensions = new Set(options.ext);
-  }
-
-  relative(path: string): string {
-    return toPosix(relative(this.root, path));
-  }
-
-  /** A .gitignore changed: its folder's rules are read again. */
-  gitignoreChanged(path: string): void {
-    this.#gitignores.forget(this.relative(dirname(path)));
-  }
-
-  /**
-   * Takes in files the app reported loading; returns the ones that are new and count (not in node_modules, not
-   * ignored, the right extension).
-   */
-  addLoaded(files: readonly string[]): string[] {
-    const added: string[] = [];
-    for (const file of files) {
-      const path = toPosix(file);
-      if (this.loaded.has(path)) continue;
-      if (this.#ignored(this.relative(path), true) || !this.#extension(path)) continue;
-      this.loaded.add(path);
-      added.push(path);
-    }
-    return added;
-  }
-
-  /** Whether a change to this file restarts the app. */
-  counts(file: string): boolean {
-    const path = toPosix(file);
-    if (this.loaded.has(path)) return true;
-    return this.entries.some((e) => this.#covers(e, path, false) && (e.named || this.#extension(path)));
-  }
-
-  /** Whether this path is covered by a walked folder or glob (a loaded file there needs no watch of its own). */
-  walked(file: string): boolean {
-    const path = toPosix(file);
-    return this.entries.some((e) => e.deep && this.#covers(e, path, false));
-  }
-
-  /**
-   * The paths to hand to chokidar: each entry's base, except those inside another entry's folder, which the walk of
-   * that folder reaches anyway (given both, chokidar would set up the inner one twice).
-   */
-  roots(): string[] {
-    const dirs = this.entries.filter((e) => e.deep || e.match !== undefined).map((e) => e.base);
-    const inside = (base: string) => dirs.some((dir) => dir !== base && within(base, dir));
-    return [...new Set(this.entries.map((e) => e.base))].filter((base) => !inside(base));
-  }
-
-  /** For the walk: whether to skip this path (and, for a folder, everything below it). */
-  skips(file: string, isDir: boolean | undefined): boolean {
-    const path = toPosix(file);
-    if (this.loaded.has(path)) return false;
-    // A folder on the way to an entry's base is walked (only what the entries cover below it is watched).
-    if (isDir !== false && this.entries.some((e) => e.base !== path && within(e.base, path))) return false;
-    const kinds = isDir === undefined ? [true, false] : [isDir];
-    return !kinds.some((dir) => this.entries.some((e) => this.#covers(e, path, dir)));
-  }
-
-  #covers(entry: Entry, path: string, isDir: boolean): boolean {
-    // A file entry covers that file.
-    if (!entry.deep && entry.match === undefined) return !isDir && path === entry.base;
-    // A folder or a glob: its base folder itself, so that it is walked.
-    if (path === entry.base) return isDir;
-    if (!within(path, entry.base)) return false;
-    // A glob without a folder in its pattern (`.env*`, `config/*.yml`) looks at the base folder's own files only.
-    if (!entry.deep && (isDir || posix.dirname(path) !== entry.base)) return false;
-    if (!entry.named) {
-      const rel = this.relative(path);
-      if (this.#ignored(rel) || this.#gitignores.ignores(rel, isDir)) return false;
-    }
-    return isDir || entry.match === undefined || entry.match(path);
-  }
-
-  #extension(path: string): boolean {
-    return this.#extensions.size === 0 || this.#extensions.has(extname(path).slice(1).toLowerCase());
-  }
+/** The one question the watcher asks of the supervisor's Freshness, and what it tells it. */
+export interface FreshnessView {
+  /** Whether the running app has this version (ctime) of the file (absolute path). */
+  inApp(file: string, ctimeMs: number): boolean;
+  /** A change to this file was seen, with this ctime (undefined: deleted). */
+  changed(file: string, ctimeMs: number | undefined): void;
 }
 
 export interface WatcherOptions {
   set: WatchSet;
-  debounce: number;
+  /** The quiet period, in ms, before the next start. */
+  quietMs: number;
   /** Poll every this many ms instead of relying on file system events. */
   poll: number | false;
   onChange: (paths: string[]) => void;
-  onSettled: () => void;
+  /** The burst is over: no change for the quiet period. */
+  onSettled: (paths: string[]) => void;
+  /** A file event that restarts nothing, and the rule that skipped it. */
+  onIgnored?: (path: string, rule: string) => void;
   /**
-   * Whether a change to this file (absolute path) made at this time (its ctime, ms since the epoch) is already in the
-   * running app. Late events (a busy machine, or our re-check) for writes the current app loaded must not restart it
-   * again, nor a file the app generated and then imported.
+   * Which version of each file the running app has. Late events (a busy machine, or our re-check) for writes the
+   * current app loaded must not restart it again, nor a file the app generated and then imported.
    */
-  alreadyLoaded?: (path: string, changedAtMs: number) => boolean;
+  freshness: FreshnessView;
   onError: (error: NodeJS.ErrnoException) => void;
 }
 
@@ -291,13 +39,11 @@ export interface Watcher {
   ready: Promise<void>;
   /**
    * Watches files the app reported loading; returns how many were new. A file that changed since the app loaded it
-   * (as `alreadyLoaded` judges) counts as changed, however long before its watch was in place.
+   * (as Freshness judges) counts as changed, however long before its watch was in place.
    */
   addLoaded(files: readonly string[]): number;
   /** Whether this path (relative to the root, as in changes) is one the app loaded. */
   isLoaded(relativePath: string): boolean;
-  /** The ctime of the latest change reported for this path (relative, as in changes), unless it was a deletion. */
-  lastChangeAt(relativePath: string): number | undefined;
   close(): Promise<void>;
 }
 
@@ -307,14 +53,12 @@ const RECHECK_MS = 60;
 
 export function startWatcher(options: WatcherOptions): Watcher {
   const { set } = options;
-  const feed = new ChangeFeed(options.onChange, options.onSettled, options.debounce);
-  const inApp = (path: string, ctimeMs: number) => options.alreadyLoaded?.(path, ctimeMs) ?? false;
-  const changedAt = new Map<string, number>();
+  const feed = new ChangeFeed(options.onChange, options.onSettled, options.quietMs);
+  const { freshness } = options;
+  const inApp = (path: string, ctimeMs: number) => freshness.inApp(path, ctimeMs);
   const changed = (path: string, ctimeMs: number | undefined) => {
-    const relativePath = set.relative(path);
-    if (ctimeMs === undefined) changedAt.delete(relativePath);
-    else changedAt.set(relativePath, Math.max(ctimeMs, changedAt.get(relativePath) ?? ctimeMs));
-    feed.add(relativePath);
+    freshness.changed(path, ctimeMs);
+    feed.add(set.relative(path));
   };
   const seen = new Map<string, { ctimeMs: number; timer: NodeJS.Timeout }>();
   // Files watched one by one (loaded files outside the walked folders, named files): chokidar stops watching such a
@@ -349,8 +93,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
     if (!set.loaded.has(toPosix(path))) since.set(toPosix(path), Date.now());
     fsw.add(path);
   };
-  const roots = set.roots();
-  const fsw: FSWatcher = watch(roots.length > 0 ? roots : [], {
+  const fsw: FSWatcher = watch(set.roots(), {
     ignoreInitial: false,
     ...(options.poll === false ? {} : { usePolling: true, interval: options.poll, binaryInterval: options.poll }),
     ignored: (path, stats) => set.skips(path, stats === undefined ? undefined : stats.isDirectory()),
@@ -366,7 +109,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       return;
     }
     if (event === 'add' && !isNew(path, stats)) return;
-    if (!set.counts(path)) return;
+    if (!set.isWatched(path)) return;
     if (event === 'unlink') {
       clearTimeout(seen.get(path)?.timer);
       seen.delete(path);
@@ -399,7 +142,6 @@ export function startWatcher(options: WatcherOptions): Watcher {
       return added.length;
     },
     isLoaded: (relativePath) => set.loaded.has(toPosix(resolve(set.root, relativePath))),
-    lastChangeAt: (relativePath) => changedAt.get(relativePath),
     close: () => {
       feed.cancel();
       for (const { timer } of seen.values()) clearTimeout(timer);

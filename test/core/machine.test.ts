@@ -1,5 +1,6 @@
 // The state machine as a table: from a state, on an event, to a state with these effects. No processes, no timers.
 import { describe, expect, it } from 'vitest';
+import { LINGER_MS } from '../../src/core/ladder.js';
 import { exitCodeOf, mergeTriggers, transition, type Effect, type Event, type State, type Trigger } from '../../src/core/machine.js';
 import type { StopReason } from '../../src/protocol/messages.js';
 
@@ -28,6 +29,13 @@ const readyThenRestart = (via: 'message' | 'timeout', trigger: Trigger, reason: 
   { type: 'disarm' },
   { type: 'send-shutdown', runId: 2, reason, changed },
   { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+];
+
+/** The same effects with the notice that part of the pending change is already in the app, right after ready's. */
+const inAppThen = ([ready, ...rest]: Effect[], trigger: Trigger, all: boolean): Effect[] => [
+  ready!,
+  { type: 'notify', notice: { type: 'in-app', runId: 2, trigger, all } },
+  ...rest,
 ];
 
 type Row = [name: string, from: State, event: Event, to: State, effects: Effect[]];
@@ -61,13 +69,17 @@ const rows: Row[] = [
     stopping({ trigger: change('a.ts') }), readyThenRestart('message', change('a.ts'), 'restart', ['a.ts'])],
   ['starting: ready, and the pending change is one the app loaded after it was written (generated, then imported) → no restart',
     starting(change('gen.mjs')), { type: 'ready', runId: 2, inApp: ['gen.mjs'] }, running(),
-    [{ type: 'disarm' }, { type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } }]],
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } },
+      { type: 'notify', notice: { type: 'in-app', runId: 2, trigger: change('gen.mjs'), all: true } },
+    ]],
   ['starting: the ready timeout, with only part of the pending change in the app → a restart for the rest',
     starting(change('gen.mjs', 'a.ts')), { type: 'ready-timeout', runId: 2, inApp: ['gen.mjs'] }, stopping({ trigger: change('a.ts') }),
-    readyThenRestart('timeout', change('a.ts'), 'restart', ['a.ts'])],
+    inAppThen(readyThenRestart('timeout', change('a.ts'), 'restart', ['a.ts']), change('gen.mjs'), false)],
   ['starting: rs during the start still restarts, even when the change that came with it is in the app',
     starting({ reason: 'manual', paths: ['gen.mjs'], settled: true }), { type: 'ready', runId: 2, inApp: ['gen.mjs'] },
-    stopping({ trigger: manual }), readyThenRestart('message', manual, 'manual', [])],
+    stopping({ trigger: manual }), inAppThen(readyThenRestart('message', manual, 'manual', []), { reason: 'manual', paths: ['gen.mjs'], settled: true }, false)],
   ['running: a change asks over IPC and arms the stop deadline', running(), { type: 'changed', paths: ['a.ts'] },
     stopping(),
     [
@@ -119,6 +131,8 @@ const rows: Row[] = [
       { type: 'disarm' },
       { type: 'notify', notice: { type: 'ended', runId: 2, exit: exit0, asked: true } },
       { type: 'reap', runId: 2 },
+      // What is left of the run gets what is left of the app's own deadline: its shutdown did not say it finished.
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'deadline' },
     ]],
   ['stopping: reaped, changes settled → the next child', stopping({ phase: 'reaping', exit: exit0, trigger: settled('a.ts') }),
     { type: 'reaped', runId: 2 }, { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3(settled('a.ts'))],
@@ -143,13 +157,16 @@ const rows: Row[] = [
       { type: 'disarm' },
       { type: 'notify', notice: { type: 'ended', runId: 2, exit: crash, asked: false } },
       { type: 'reap', runId: 2 },
+      // Unasked, what is left of the run gets a moment to end with it.
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: LINGER_MS } },
     ]],
   ['starting with a pending change: a crash still restarts for it', starting(change('a.ts')), { type: 'exited', runId: 2, exit: crash },
     stopping({ phase: 'reaping', next: 'start', trigger: change('a.ts'), exit: crash }),
     [
       { type: 'disarm' },
-      { type: 'notify', notice: { type: 'ended', runId: 2, exit: crash, asked: false } },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: crash, asked: false, after: { kind: 'start' } } },
       { type: 'reap', runId: 2 },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: LINGER_MS } },
     ]],
   ['reaping after a crash: a change turns waiting into a restart, and says so', stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: crash }),
     { type: 'changed', paths: ['a.ts'] }, stopping({ phase: 'reaping', next: 'start', trigger: change('a.ts'), exit: crash }),
@@ -188,7 +205,10 @@ const rows: Row[] = [
   ['a late ready() after the timeout is still reported', running(), { type: 'ready', runId: 2 }, running(),
     [{ type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } }]],
   ['stopping: the app asks for more time → the deadline is re-armed', stopping(), { type: 'extend', runId: 2, ms: 3000 }, stopping(),
-    [{ type: 'arm', runId: 2, timer: 'escalate', duration: { ms: 3000 } }]],
+    [
+      { type: 'notify', notice: { type: 'extended', runId: 2, askedMs: 3000, grantedMs: 3000, maxMs: 30_000 } },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: 3000 } },
+    ]],
   ['once signalled, asking for more time changes nothing', stopping({ phase: 'terminating' }), { type: 'extend', runId: 2, ms: 3000 },
     stopping({ phase: 'terminating' }), []],
   ['closed stays closed', { kind: 'closed', exitCode: 0 }, { type: 'changed', paths: ['a.ts'] }, { kind: 'closed', exitCode: 0 }, []],

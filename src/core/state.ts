@@ -1,0 +1,145 @@
+// The machine's vocabulary: its states (one tagged union that carries its data), the events it is fed, the effects
+// it returns and the notices it gives for the log and the API. Types only.
+import type { StopReason } from '../protocol/messages.js';
+
+export interface Exit {
+  code: number | null;
+  signal: string | null;
+}
+
+/**
+ * Why a restart was asked for: files changed, or a person/API asked (`rs`, restart()), or the crash policy.
+ * `settled` turns true once no change has arrived for the quiet period: the next child starts only then, so that a
+ * burst is one restart.
+ */
+export interface Trigger {
+  reason: 'change' | 'manual' | 'crash';
+  paths: string[];
+  settled: boolean;
+}
+
+/**
+ * The teardown ladder: asked over IPC → signalled → SIGKILLed → exited. Then the reap's rungs, for what is left of
+ * the run: given a moment to end on its own → SIGTERM → SIGKILL.
+ */
+export type Phase = 'graceful' | 'terminating' | 'killing' | 'reaping' | 'reaping-terminating' | 'reaping-killing';
+/** What follows the teardown: a new child, waiting for a change (the app ended on its own), or the end. */
+export type Next = 'start' | 'wait' | 'close';
+
+/** What the machine needs to know of the options: the decisions that depend on them. */
+export interface Policy {
+  onCrash: 'wait' | 'restart' | 'exit';
+  /** The longest a stop may take, from the request, when the app asks for more time. */
+  maxStopTimeout: number;
+}
+
+/**
+ * `crashes`: crashes in a row under onCrash 'restart' (absent when none), for the backoff; it survives the restarts
+ * it causes, and is forgotten once an app stays up (the 'stable' timer) or a change or a person starts a new one.
+ */
+export type State =
+  | { kind: 'idle' }
+  | { kind: 'starting'; runId: number; sdk: boolean; pending: Trigger | null; crashes?: number }
+  | { kind: 'running'; runId: number; sdk: boolean; crashes?: number }
+  | {
+      kind: 'stopping';
+      runId: number;
+      sdk: boolean;
+      phase: Phase;
+      next: Next;
+      trigger: Trigger | null;
+      exit: Exit | null;
+      /** devsup/child reported its shutdown finished: what is left of the run gets only a moment to end. */
+      done?: boolean;
+      crashes?: number;
+    }
+  | { kind: 'settling'; runId: number; trigger: Trigger; exit: Exit; crashes?: number }
+  | { kind: 'waiting'; runId: number; exit: Exit; crashes?: number }
+  | { kind: 'closed'; exitCode: number };
+
+/** The loop guard's verdict on a change while the app runs or starts (see watch/loop-guard.ts). */
+export type LoopVerdict =
+  | { kind: 'restart' }
+  /** Restarts are paused from now on: `path` ended the last `restarts` starts soon after each, and came back. */
+  | { kind: 'paused'; path: string; restarts: number }
+  /** Paused, and this change touches only the paused file: nothing happens. */
+  | { kind: 'held' };
+
+export interface ShutdownReport {
+  results: { name: string; status: 'done' | 'failed' | 'timed-out'; ms: number; error?: string }[];
+  openHandles: { type: string; detail?: string; count?: number }[];
+}
+
+export type Event =
+  | { type: 'start' }
+  | { type: 'hello'; runId: number }
+  /** The app closed its end of the IPC channel: from now on it is asked with a signal. */
+  | { type: 'disconnected'; runId: number }
+  /**
+   * The app said it is ready (or the ready timeout passed). `inApp`: changed paths that the app loaded after they
+   * changed (a file it generated, then imported), which need no restart; the shell knows, from Freshness.
+   */
+  | { type: 'ready'; runId: number; inApp?: string[] }
+  | { type: 'ready-timeout'; runId: number; inApp?: string[] }
+  /** Files changed; `loop` is the loop guard's verdict (absent: restart). */
+  | { type: 'changed'; paths: string[]; loop?: LoopVerdict }
+  | { type: 'settled' }
+  | { type: 'restart'; reason?: 'manual' | 'crash' }
+  | { type: 'escalate'; runId: number }
+  /** The crash backoff is over: start again. */
+  | { type: 'retry'; runId: number }
+  /** The app has stayed up long enough: its crashes are forgiven. */
+  | { type: 'stable'; runId: number }
+  /** The app asked for `ms` more to stop, `elapsedMs` after the request to stop, with the deadline `deadlineInMs` away. */
+  | { type: 'extend'; runId: number; ms: number; elapsedMs?: number; deadlineInMs?: number }
+  /** devsup/child finished its shutdown and reported its cleanups and what was left open. */
+  | ({ type: 'shutdown-done'; runId: number } & ShutdownReport)
+  | { type: 'exited'; runId: number; exit: Exit }
+  /** No process of the run is left. */
+  | { type: 'reaped'; runId: number }
+  | { type: 'close' };
+
+/** Which configured duration a timer runs for; 'deadline' is what is left of the stop deadline. */
+export type Duration = 'readyTimeout' | 'stopTimeout' | 'killGrace' | 'deadline';
+export type Timer = 'ready' | 'escalate' | 'retry' | 'stable';
+
+/** What follows an app that ended on its own. */
+export type AfterExit =
+  | { kind: 'wait' }
+  | { kind: 'start' }
+  | { kind: 'retry'; inMs: number; attempt: number }
+  | { kind: 'exit' };
+
+/** What happened, for logs and the API's events; the shell adds timings and reports. */
+export type Notice =
+  | { type: 'restarting'; runId: number; trigger: Trigger; from: 'running' | 'waiting' | 'starting' }
+  | { type: 'deferred'; runId: number; trigger: Trigger }
+  /** Changes a starting app loaded after they were made: no restart for them (`all`: nothing else was pending). */
+  | { type: 'in-app'; runId: number; trigger: Trigger; all: boolean }
+  | { type: 'ready'; runId: number; via: 'message' | 'timeout' }
+  | { type: 'escalated'; runId: number; phase: 'terminating' | 'killing'; forced: boolean; waited: Duration }
+  | { type: 'ended'; runId: number; exit: Exit; asked: boolean; after?: AfterExit }
+  | { type: 'closing'; runId: number | null }
+  | { type: 'paused'; runId: number; path: string; restarts: number }
+  | { type: 'held'; runId: number; paths: string[] }
+  | { type: 'extended'; runId: number; askedMs: number; grantedMs: number; maxMs: number }
+  | ({ type: 'cleanups'; runId: number } & ShutdownReport)
+  | { type: 'leftovers-survived'; runId: number };
+
+export type Effect =
+  | { type: 'spawn'; runId: number; trigger: Trigger | null }
+  | { type: 'send-shutdown'; runId: number; reason: StopReason; changed: string[] }
+  | { type: 'signal'; runId: number; signal: 'stop' | 'SIGKILL'; tree: boolean }
+  | { type: 'arm'; runId: number; timer: Timer; duration: Duration | { ms: number } }
+  | { type: 'disarm' }
+  /** Watch what is left of the run (its descendants, and processes carrying its marker) until none is: then 'reaped'. */
+  | { type: 'reap'; runId: number }
+  /** Signal what is left of the run. */
+  | { type: 'signal-leftovers'; runId: number; signal: 'SIGTERM' | 'SIGKILL' }
+  | { type: 'notify'; notice: Notice }
+  | { type: 'finish'; exitCode: number };
+
+export interface Step {
+  state: State;
+  effects: Effect[];
+}

@@ -1,0 +1,94 @@
+// The quiet period: turns a stream of changed paths into `changed(paths)` at once and `settled()` once no change came
+// for a while, so that a burst of writes is one restart.
+
+// Over this many files in one burst, the quiet period is at least MASS_CHANGE_QUIET_MS.
+const MASS_CHANGE_FILES = 50;
+const MASS_CHANGE_QUIET_MS = 500;
+
+interface Clock {
+  setTimeout: (fn: () => void, ms: number) => unknown;
+  clearTimeout: (handle: unknown) => void;
+  now: () => number;
+}
+const systemClock: Clock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  now: () => performance.now(),
+};
+
+/**
+ * Turns a stream of changed paths into `changed(paths)` at once (grouped per turn of the event loop, in order,
+ * without duplicates) and `settled()` once `quietMs` pass without a new one. The supervisor starts tearing down on
+ * the first change and starts the next child only once settled, so a burst costs one restart and a single save
+ * waits only for whatever of the quiet period the teardown has not already covered. A stream that never goes
+ * quiet (an app writing a file every few ms) still settles every `maxWaitMs`.
+ */
+export class ChangeFeed {
+  #batch = new Set<string>();
+  #flushTimer: unknown;
+  #quietTimer: unknown;
+  #episodeStart: number | undefined;
+  /** The files changed since the last settle. */
+  readonly #episodePaths = new Set<string>();
+  readonly #onChange: (paths: string[]) => void;
+  readonly #onSettled: (paths: string[]) => void;
+  readonly #quietMs: number;
+  readonly #maxWaitMs: number;
+  readonly #clock: Clock;
+
+  constructor(
+    onChange: (paths: string[]) => void,
+    onSettled: (paths: string[]) => void,
+    quietMs: number,
+    maxWaitMs = Math.max(5000, quietMs * 10),
+    clock = systemClock,
+  ) {
+    this.#onChange = onChange;
+    this.#onSettled = onSettled;
+    this.#quietMs = quietMs;
+    this.#maxWaitMs = maxWaitMs;
+    this.#clock = clock;
+  }
+
+  add(path: string): void {
+    const now = this.#clock.now();
+    this.#episodeStart ??= now;
+    this.#episodePaths.add(path);
+    this.#batch.add(path);
+    this.#flushTimer ??= this.#clock.setTimeout(() => this.#flush(), 0);
+    this.#clock.clearTimeout(this.#quietTimer);
+    // A mass change (a checkout, a code generator) is written by a process that a busy machine can stall for longer
+    // than a single save's quiet period; waiting a little longer for it costs nothing a person would notice.
+    const quiet = this.#episodePaths.size > MASS_CHANGE_FILES ? Math.max(this.#quietMs, MASS_CHANGE_QUIET_MS) : this.#quietMs;
+    const wait = Math.min(quiet, Math.max(0, this.#episodeStart + this.#maxWaitMs - now));
+    this.#quietTimer = this.#clock.setTimeout(() => this.#settle(), wait);
+  }
+
+  #flush(): void {
+    this.#flushTimer = undefined;
+    const paths = [...this.#batch];
+    this.#batch.clear();
+    if (paths.length > 0) this.#onChange(paths);
+  }
+
+  #settle(): void {
+    this.#quietTimer = undefined;
+    this.#episodeStart = undefined;
+    const paths = [...this.#episodePaths];
+    this.#episodePaths.clear();
+    if (this.#flushTimer !== undefined) {
+      this.#clock.clearTimeout(this.#flushTimer);
+      this.#flush();
+    }
+    this.#onSettled(paths);
+  }
+
+  cancel(): void {
+    this.#clock.clearTimeout(this.#flushTimer);
+    this.#clock.clearTimeout(this.#quietTimer);
+    this.#flushTimer = undefined;
+    this.#quietTimer = undefined;
+    this.#batch.clear();
+    this.#episodePaths.clear();
+  }
+}
