@@ -2,7 +2,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Supervisor } from './supervisor.js';
 
-export const EVENT_LOG_VERSION = 1;
+// Version 2 names each line as the API names its event (v1's spawn, change, leak, exit, crash and close were renamed).
+export const EVENT_LOG_VERSION = 2;
 
 /** Starts writing `supervisor`'s events to `target` (a path, or an open file descriptor). Returns the closer. */
 export function attachEventLog(supervisor: Supervisor, target: string | number, onError: (error: Error) => void): () => void {
@@ -19,16 +20,18 @@ export function attachEventLog(supervisor: Supervisor, target: string | number, 
       onError(error as Error);
     }
   };
-  supervisor.on('changed', ({ paths }) => write('change', { paths }));
+  supervisor.on('changed', ({ paths }) => write('changed', { paths }));
+  supervisor.on('settled', ({ paths }) => write('settled', { paths }));
+  supervisor.on('ignored', ({ path, rule }) => write('ignored', { path, rule }));
   supervisor.on('paused', ({ path, restarts }) => write('paused', { path, restarts }));
   supervisor.on('stopRequested', ({ runId, reason }) => write('stop-requested', { runId, reason }));
   supervisor.on('cleanup', ({ runId, name, status, ms, error }) => write('cleanup', { runId, name, outcome: status, ms, ...(error ? { error } : {}) }));
-  supervisor.on('leaked', ({ runId, openHandles, killed }) => write('leak', { runId, resources: openHandles, killed }));
-  supervisor.on('exited', ({ runId, exit, asked, teardownMs }) => write('exit', { runId, code: exit.code, signal: exit.signal, asked, ms: teardownMs ?? null }));
-  supervisor.on('crashed', ({ runId, exit }) => write('crash', { runId, code: exit.code, signal: exit.signal }));
-  supervisor.on('started', ({ runId, pid }) => write('spawn', { runId, pid: pid ?? null }));
+  supervisor.on('leaked', ({ runId, openHandles, killed }) => write('leaked', { runId, resources: openHandles, killed }));
+  supervisor.on('exited', ({ runId, exit, asked, teardownMs }) => write('exited', { runId, code: exit.code, signal: exit.signal, asked, ms: teardownMs ?? null }));
+  supervisor.on('crashed', ({ runId, exit }) => write('crashed', { runId, code: exit.code, signal: exit.signal }));
+  supervisor.on('started', ({ runId, pid }) => write('started', { runId, pid: pid ?? null }));
   supervisor.on('ready', ({ runId, ms, via }) => write('ready', { runId, ms, via }));
-  supervisor.on('closed', ({ exitCode }) => write('close', { exitCode }));
+  supervisor.on('closed', ({ exitCode }) => write('closed', { exitCode }));
   return () => {
     if (typeof target !== 'number') closeSync(fd);
   };

@@ -1,5 +1,5 @@
 // What is watched, as pure decisions: the module graph, the `watch` entries and the files named on purpose.
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { dirname, extname, posix, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { GitIgnores } from './gitignore.js';
@@ -17,6 +17,13 @@ export interface Entry {
   named: boolean;
 }
 
+const isFile = (path: string) => {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
 export const toPosix = (p: string) => (sep === '/' ? p : p.split(sep).join('/'));
 const within = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 
@@ -112,7 +119,23 @@ export class WatchSet {
     // A folder on the way to an entry's base is walked (only what the entries cover below it is watched).
     if (isDir !== false && this.entries.some((e) => e.base !== path && within(e.base, path))) return false;
     const kinds = isDir === undefined ? [true, false] : [isDir];
-    return !kinds.some((dir) => this.entries.some((e) => this.#covers(e, path, dir)));
+    if (kinds.some((dir) => this.entries.some((e) => this.#covers(e, path, dir)))) return false;
+    // A file in a folder that is watched anyway is let through, at no cost (the folder's watch reports it), so that
+    // a change to it is seen, and said to restart nothing (see why()).
+    if (isDir === true || !this.entries.some((e) => this.#covers(e, posix.dirname(path), true))) return true;
+    // chokidar asks first without stats: a look of our own tells a file from a folder (never walked).
+    return isDir === undefined ? !isFile(file) : false;
+  }
+
+  /** Why a change to this file restarts nothing (undefined when it does): the rule that skips it, in a few words. */
+  why(file: string): string | undefined {
+    const path = toPosix(file);
+    if (this.isWatched(path)) return undefined;
+    const rel = this.relative(path);
+    if (!this.#extension(path)) return `not a ${[...this.#extensions].map((e) => `.${e}`).join('/')} file (ext)`;
+    if (this.#ignored(rel)) return 'an ignored name (built-in or ignore)';
+    if (this.#gitignores.ignores(rel, false)) return 'ignored by .gitignore';
+    return this.entries.some((e) => e.deep && !e.named && this.#covers(e, posix.dirname(path), true)) ? 'not matched by watch' : 'not loaded by the app';
   }
 
   #covers(entry: Entry, path: string, isDir: boolean): boolean {

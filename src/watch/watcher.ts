@@ -109,7 +109,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
       return;
     }
     if (event === 'add' && !isNew(path, stats)) return;
-    if (!set.isWatched(path)) return;
+    if (!set.isWatched(path)) {
+      const rule = set.why(path);
+      if (rule !== undefined) options.onIgnored?.(set.relative(path), rule);
+      return;
+    }
     if (event === 'unlink') {
       clearTimeout(seen.get(path)?.timer);
       seen.delete(path);

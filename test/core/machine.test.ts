@@ -1,6 +1,6 @@
 // The state machine as a table: from a state, on an event, to a state with these effects. No processes, no timers.
 import { describe, expect, it } from 'vitest';
-import { LINGER_MS } from '../../src/core/ladder.js';
+import { KILL_WAIT_MS, LINGER_MS } from '../../src/core/ladder.js';
 import { exitCodeOf, mergeTriggers, transition, type Effect, type Event, type State, type Trigger } from '../../src/core/machine.js';
 import type { StopReason } from '../../src/protocol/messages.js';
 
@@ -9,6 +9,7 @@ const settled = (...paths: string[]): Trigger => ({ reason: 'change', paths, set
 const manual: Trigger = { reason: 'manual', paths: [], settled: true };
 const exit0 = { code: 0, signal: null };
 const crash = { code: 1, signal: null };
+const killed = { code: null, signal: 'SIGKILL' };
 
 const starting = (pending: Trigger | null = null, sdk = true): State => ({ kind: 'starting', runId: 2, sdk, pending });
 const running = (sdk = true): State => ({ kind: 'running', runId: 2, sdk });
@@ -211,12 +212,131 @@ const rows: Row[] = [
     ]],
   ['once signalled, asking for more time changes nothing', stopping({ phase: 'terminating' }), { type: 'extend', runId: 2, ms: 3000 },
     stopping({ phase: 'terminating' }), []],
+  // The decisions that used to be the shell's own.
+  ['starting: a second hello (an app that repeats it) does not re-arm the ready timer', starting(null, true),
+    { type: 'hello', runId: 2 }, starting(null, true), []],
+  ['running: a change the loop guard pauses restarts nothing, and says so', running(),
+    { type: 'changed', paths: ['app.db'], loop: { kind: 'paused', path: 'app.db', restarts: 3 } }, running(),
+    [{ type: 'notify', notice: { type: 'paused', runId: 2, path: 'app.db', restarts: 3 } }]],
+  ['running: while paused, a change to the paused file only is held', running(),
+    { type: 'changed', paths: ['app.db'], loop: { kind: 'held' } }, running(),
+    [{ type: 'notify', notice: { type: 'held', runId: 2, paths: ['app.db'] } }]],
+  ['stopping: the loop guard has no say once the app is being stopped', stopping(),
+    { type: 'changed', paths: ['b.ts'], loop: { kind: 'held' } }, stopping({ trigger: change('a.ts', 'b.ts') }), []],
+  ['stopping: more time is capped by maxStopTimeout, counted from the request to stop', stopping(),
+    { type: 'extend', runId: 2, ms: 20_000, elapsedMs: 15_000, deadlineInMs: 1000 }, stopping(),
+    [
+      { type: 'notify', notice: { type: 'extended', runId: 2, askedMs: 20_000, grantedMs: 15_000, maxMs: 30_000 } },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: 15_000 } },
+    ]],
+  ['stopping: more time past maxStopTimeout is refused, the deadline stays', stopping(),
+    { type: 'extend', runId: 2, ms: 5000, elapsedMs: 29_000, deadlineInMs: 1000 }, stopping(),
+    [{ type: 'notify', notice: { type: 'extended', runId: 2, askedMs: 5000, grantedMs: 0, maxMs: 30_000 } }]],
+  ['stopping: the app reports its shutdown done → said, and what is left of it gets only a moment after the exit', stopping(),
+    { type: 'shutdown-done', runId: 2, results: [], openHandles: [] }, stopping({ done: true }),
+    [{ type: 'notify', notice: { type: 'cleanups', runId: 2, results: [], openHandles: [] } }]],
+  ['running: a shutdown report nobody asked for is noise', running(), { type: 'shutdown-done', runId: 2, results: [], openHandles: [] }, running(), []],
+  ['stopping, shutdown done: exited → the leftovers get a moment, not the deadline', stopping({ done: true }), { type: 'exited', runId: 2, exit: exit0 },
+    stopping({ done: true, phase: 'reaping', exit: exit0 }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: exit0, asked: true } },
+      { type: 'reap', runId: 2 },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: LINGER_MS } },
+    ]],
+  ['killing: exited → what is left is SIGKILLed at once', stopping({ phase: 'killing' }), { type: 'exited', runId: 2, exit: killed },
+    stopping({ phase: 'reaping-killing', exit: killed }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: killed, asked: true } },
+      { type: 'reap', runId: 2 },
+      { type: 'signal-leftovers', runId: 2, signal: 'SIGKILL' },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: KILL_WAIT_MS } },
+    ]],
+  ['reaping: leftovers still there after their moment → SIGTERM, then the kill grace', stopping({ phase: 'reaping', exit: exit0 }),
+    { type: 'escalate', runId: 2 }, stopping({ phase: 'reaping-terminating', exit: exit0 }),
+    [{ type: 'signal-leftovers', runId: 2, signal: 'SIGTERM' }, { type: 'arm', runId: 2, timer: 'escalate', duration: 'killGrace' }]],
+  ['reaping: still there after the kill grace → SIGKILL, and a bound for the kernel', stopping({ phase: 'reaping-terminating', exit: exit0 }),
+    { type: 'escalate', runId: 2 }, stopping({ phase: 'reaping-killing', exit: exit0 }),
+    [{ type: 'signal-leftovers', runId: 2, signal: 'SIGKILL' }, { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: KILL_WAIT_MS } }]],
+  ['reaping: past that bound, devsup says so and goes on (never waits forever)', stopping({ phase: 'reaping-killing', exit: exit0, trigger: settled('a.ts') }),
+    { type: 'escalate', runId: 2 }, { kind: 'starting', runId: 3, sdk: false, pending: null },
+    [{ type: 'notify', notice: { type: 'leftovers-survived', runId: 2 } }, ...spawn3(settled('a.ts'))]],
+  ['reaping: a second close does not cut the reap short', stopping({ phase: 'reaping', next: 'close', exit: exit0 }), { type: 'close' },
+    stopping({ phase: 'reaping', next: 'close', exit: exit0 }), []],
   ['closed stays closed', { kind: 'closed', exitCode: 0 }, { type: 'changed', paths: ['a.ts'] }, { kind: 'closed', exitCode: 0 }, []],
+];
+
+/** The crash policy's rows: they depend on onCrash. */
+const crashTrigger: Trigger = { reason: 'crash', paths: [], settled: true };
+const crashRows: [...Row, onCrash: 'restart' | 'exit'][] = [
+  ['onCrash restart: a crash arms the backoff (100 ms for the first)', running(), { type: 'exited', runId: 2, exit: crash },
+    stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: crash, crashes: 1 }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: crash, asked: false, after: { kind: 'retry', inMs: 100, attempt: 1 } } },
+      { type: 'reap', runId: 2 },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: LINGER_MS } },
+      { type: 'arm', runId: 2, timer: 'retry', duration: { ms: 100 } },
+    ], 'restart'],
+  ['onCrash restart: each crash in a row doubles it', { kind: 'running', runId: 2, sdk: true, crashes: 3 }, { type: 'exited', runId: 2, exit: crash },
+    stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: crash, crashes: 4 }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: crash, asked: false, after: { kind: 'retry', inMs: 800, attempt: 4 } } },
+      { type: 'reap', runId: 2 },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: LINGER_MS } },
+      { type: 'arm', runId: 2, timer: 'retry', duration: { ms: 800 } },
+    ], 'restart'],
+  ['onCrash restart: a clean exit is no crash', running(), { type: 'exited', runId: 2, exit: exit0 },
+    stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: exit0 }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: exit0, asked: false } },
+      { type: 'reap', runId: 2 },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: LINGER_MS } },
+    ], 'restart'],
+  ['onCrash restart: the backoff over, waiting → the next child, keeping the count', { kind: 'waiting', runId: 2, exit: crash, crashes: 2 },
+    { type: 'retry', runId: 2 }, { kind: 'starting', runId: 3, sdk: false, pending: null, crashes: 2 },
+    [
+      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: crashTrigger, from: 'waiting' } },
+      { type: 'spawn', runId: 3, trigger: crashTrigger },
+      { type: 'arm', runId: 3, timer: 'ready', duration: 'readyTimeout' },
+    ], 'restart'],
+  ['onCrash restart: the backoff over while the crashed tree is still reaped → the start waits for the reap',
+    stopping({ phase: 'reaping', next: 'wait', trigger: null, exit: crash, crashes: 1 }),
+    { type: 'retry', runId: 2 }, stopping({ phase: 'reaping', next: 'start', trigger: crashTrigger, exit: crash, crashes: 1 }),
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: crashTrigger, from: 'waiting' } }], 'restart'],
+  ['onCrash restart: ready after crashes does not forgive them yet: the app must stay up', { kind: 'starting', runId: 2, sdk: true, pending: null, crashes: 2 },
+    { type: 'ready', runId: 2 }, { kind: 'running', runId: 2, sdk: true, crashes: 2 },
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ready', runId: 2, via: 'message' } },
+      { type: 'arm', runId: 2, timer: 'stable', duration: { ms: 5000 } },
+    ], 'restart'],
+  ['onCrash restart: stable → the crashes are forgiven', { kind: 'running', runId: 2, sdk: true, crashes: 2 }, { type: 'stable', runId: 2 }, running(), [], 'restart'],
+  ['onCrash restart: rs starts a new version with a clean slate', { kind: 'waiting', runId: 2, exit: crash, crashes: 5 }, { type: 'restart' },
+    { kind: 'starting', runId: 3, sdk: false, pending: null },
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'waiting' } }, ...spawn3(manual)], 'restart'],
+  ['onCrash exit: a crash ends devsup once the tree is reaped', running(), { type: 'exited', runId: 2, exit: { code: 3, signal: null } },
+    stopping({ phase: 'reaping', next: 'close', trigger: null, exit: { code: 3, signal: null } }),
+    [
+      { type: 'disarm' },
+      { type: 'notify', notice: { type: 'ended', runId: 2, exit: { code: 3, signal: null }, asked: false, after: { kind: 'exit' } } },
+      { type: 'reap', runId: 2 },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: { ms: LINGER_MS } },
+    ], 'exit'],
 ];
 
 describe('transition', () => {
   it.each(rows)('%s', (_name, from, event, to, effects) => {
     const step = transition(from, event);
+    expect(step.state).toEqual(to);
+    expect(step.effects).toEqual(effects);
+  });
+
+  it.each(crashRows)('%s', (_name, from, event, to, effects, onCrash) => {
+    const step = transition(from, event, { onCrash, maxStopTimeout: 30_000 });
     expect(step.state).toEqual(to);
     expect(step.effects).toEqual(effects);
   });

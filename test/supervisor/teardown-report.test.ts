@@ -107,33 +107,38 @@ describe('--events', () => {
     expect((await devsup.exited).code).toBe(0);
 
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { v: number; t: number; type: string; [k: string]: unknown });
-    expect(lines.every((l) => l.v === 1 && typeof l.t === 'number')).toBe(true);
+    expect(lines.every((l) => l.v === 2 && typeof l.t === 'number')).toBe(true);
     expect(lines.map((l) => l.t)).toEqual([...lines.map((l) => l.t)].sort((a, b) => a - b));
     // One save can be two changes (truncate, then write), both merged into the same restart: the second may land
     // anywhere before the next spawn. So: the sequence without changes, and a change opening each restart.
     const types = lines.map((l) => l.type);
-    const rest = types.filter((type) => type !== 'change');
-    const generation = ['stop-requested', 'cleanup', 'cleanup', 'exit', 'spawn', 'ready'];
-    expect(rest.slice(0, 14)).toEqual(['spawn', 'ready', ...generation, ...generation]);
+    const rest = types.filter((type) => type !== 'changed' && type !== 'settled' && type !== 'ignored');
+    const generation = ['stop-requested', 'cleanup', 'cleanup', 'exited', 'started', 'ready'];
+    expect(rest.slice(0, 14)).toEqual(['started', 'ready', ...generation, ...generation]);
+    // Each restart's changes settle (the quiet period passes) before the next child is started.
+    for (const [i, type] of types.entries()) {
+      if (type === 'started' && lines[i]!.runId !== 1) expect(types.slice(types.lastIndexOf('stop-requested', i), i)).toContain('settled');
+    }
     for (const [i, type] of types.entries()) {
       // The change that restarts a generation comes after that generation was ready.
-      if (type === 'stop-requested' && lines[i]!.reason === 'restart') expect(types.slice(types.lastIndexOf('ready', i), i)).toContain('change');
+      if (type === 'stop-requested' && lines[i]!.reason === 'restart') expect(types.slice(types.lastIndexOf('ready', i), i)).toContain('changed');
     }
-    expect(types.indexOf('change')).toBe(2);
+    expect(types.indexOf('changed')).toBe(2);
     // Ctrl-C reaches the app directly too, so its first cleanup report may come before devsup's stop request.
     expect(rest.slice(14, 17).sort()).toEqual(['cleanup', 'cleanup', 'stop-requested']);
-    expect(rest.slice(17)).toEqual(['exit', 'close']);
+    expect(rest.slice(17)).toEqual(['exited', 'closed']);
     const byType = (type: string) => lines.filter((l) => l.type === type);
-    expect(byType('change')[0]).toMatchObject({ paths: ['version.mjs'] });
+    expect(byType('changed')[0]).toMatchObject({ paths: ['version.mjs'] });
+    expect(byType('settled')[0]).toMatchObject({ paths: ['version.mjs'] });
     expect(byType('stop-requested')).toMatchObject([
       { runId: 1, reason: 'restart' }, { runId: 2, reason: 'restart' }, { runId: 3, reason: 'exit' },
     ]);
     expect(byType('cleanup')[0]).toMatchObject({ runId: 1, name: 'http server', outcome: 'done', ms: expect.any(Number) });
-    expect(byType('spawn').map((l) => l.runId)).toEqual([1, 2, 3]);
-    expect(byType('exit')).toMatchObject([
+    expect(byType('started').map((l) => l.runId)).toEqual([1, 2, 3]);
+    expect(byType('exited')).toMatchObject([
       { runId: 1, code: 0, signal: null, asked: true }, { runId: 2, code: 0, asked: true }, { runId: 3, code: 0, asked: true },
     ]);
-    expect(lines.at(-1)).toEqual({ v: 1, t: expect.any(Number), type: 'close', exitCode: 0 });
+    expect(lines.at(-1)).toEqual({ v: 2, t: expect.any(Number), type: 'closed', exitCode: 0 });
   });
 });
 
