@@ -4,7 +4,7 @@
 // with each file's ctime (below). Node built-ins only; sends nothing of its own.
 import { statSync } from 'node:fs';
 import { processGone } from './liveness.js';
-import { modulePath } from './module-path.js';
+import { modulePath } from '../protocol/module-path.js';
 
 const supervisorPid = Number(process.env.DEVSUP_PID);
 const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;

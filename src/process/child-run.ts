@@ -5,7 +5,8 @@ import type { Exit } from '../core/machine.js';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { JsonLineChannel } from './channel.js';
-import { parseChildMessage, type ChildMessage, type CleanupResult, type OpenResource, type ShutdownMessage } from '../protocol/messages.js';
+import type { ChildMessage, CleanupResult, OpenResource, ShutdownMessage } from '../protocol/messages.js';
+import { parseChildMessage } from '../protocol/parse.js';
 import { descendantsOf, listProcesses, reap, signalTree, type Proc, type Reaped } from './tree.js';
 import { spawnChild } from './spawn.js';
 
