@@ -30,6 +30,8 @@ interface Registry {
   supervised: boolean;
   stopTimeoutMs: number;
   supervisorPid: number;
+  /** When the shutdown under way must be over (performance.now()): its deadline, moved by extendDeadline. */
+  deadlineAt?: number;
 }
 const KEY = Symbol.for('devsup.child.registry');
 const holder = globalThis as { [KEY]?: Registry };
@@ -61,18 +63,20 @@ function install(): Registry {
   }
   if (supervised) {
     process.on('message', (message: unknown) => {
-      const m = message as { devsup?: unknown; type?: unknown } | null;
-      if (m && m.devsup === 1 && m.type === 'shutdown') begin('ipc');
+      const m = message as { devsup?: unknown; type?: unknown; deadlineMs?: unknown } | null;
+      if (m && m.devsup === 1 && m.type === 'shutdown') begin('ipc', finiteMs(m.deadlineMs) ?? state.stopTimeoutMs);
     });
     // The supervisor went away (killed, crashed): never stay behind holding a port. But the channel also closes
     // when the app calls process.disconnect() itself: only a supervisor that is gone means "stop".
     process.on('disconnect', () => {
       // Loaded only now: a second module would double what importing devsup/child costs an app (~2 ms each).
       void import('./liveness.js').then(({ processGone }) => {
+        // Looked at even when a shutdown is under way: devsup may have died in the middle of it.
         let looks = 0;
         const look = setInterval(() => {
-          if (processGone(state.supervisorPid)) begin('disconnect');
-          if (state.done || ++looks >= 25) clearInterval(look);
+          const gone = processGone(state.supervisorPid);
+          if (gone || ++looks >= 25) clearInterval(look);
+          if (gone) orphaned();
         }, 20);
       });
     });
@@ -139,6 +143,8 @@ export function extendDeadline(ms: number): boolean {
   }
   if (!registry.done || !registry.supervised || !process.connected) return false;
   send({ devsup: 1, type: 'extend', ms: Math.round(ms) });
+  // Should devsup die now, the process still has the time it asked for (as devsup_child.py does).
+  registry.deadlineAt = Math.max(registry.deadlineAt ?? 0, performance.now() + ms);
   return true;
 }
 
@@ -147,18 +153,25 @@ export function isShuttingDown(): boolean {
   return registry.done !== undefined;
 }
 
-function begin(trigger: Trigger): void {
+/** `deadlineMs`: the one devsup's shutdown message carried, else the stop timeout. */
+function begin(_trigger: Trigger, deadlineMs = registry.stopTimeoutMs): void {
   // Exactly once per process, however many triggers arrive (IPC, SIGINT from the terminal, SIGTERM, disconnect).
-  registry.done ??= shutdown(trigger);
+  if (registry.done) return;
+  registry.deadlineAt = performance.now() + deadlineMs;
+  registry.done = shutdown();
 }
 
-async function shutdown(trigger: Trigger): Promise<never> {
+// The supervisor is gone, so nobody will escalate for us: wherever the shutdown is (not begun yet, in a cleanup that
+// hangs, reporting), the process ends when what is left of its deadline runs out.
+function orphaned(): void {
+  begin('disconnect');
+  const left = (registry.deadlineAt ?? performance.now()) - performance.now();
+  setTimeout(() => process.exit(1), Math.max(0, left)).unref();
+}
+
+async function shutdown(): Promise<never> {
   // Keep the event loop alive while cleanups run, so that a cleanup waiting on nothing still gets its deadline.
   const keepAlive = setInterval(() => {}, 1 << 30);
-  if (trigger === 'disconnect') {
-    // Nobody will escalate for us: bound the teardown ourselves.
-    setTimeout(() => process.exit(1), registry.stopTimeoutMs).unref();
-  }
   send({ devsup: 1, type: 'stopping', cleanups: registry.entries.map((e) => e.name).reverse() });
   const results = await runCleanups();
   const failed = results.some((r) => r.status !== 'done');
@@ -208,6 +221,10 @@ async function runOne(entry: Entry): Promise<CleanupResult> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+function finiteMs(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 function describe(error: unknown): string {
