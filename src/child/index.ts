@@ -42,6 +42,7 @@ function install(): Registry {
   const supervised = process.env.DEVSUP_IPC === '1' && typeof process.send === 'function';
   const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;
   const supervisorPid = Number(process.env.DEVSUP_PID) || process.ppid;
+  const parentAtStart = process.ppid;
   delete process.env.DEVSUP_IPC;
   delete process.env.DEVSUP_STOP_TIMEOUT;
   delete process.env.DEVSUP_PID;
@@ -70,11 +71,11 @@ function install(): Registry {
     // when the app calls process.disconnect() itself: only a supervisor that is gone means "stop".
     process.on('disconnect', () => {
       // Loaded only now: a second module would double what importing devsup/child costs an app (~2 ms each).
-      void import('./liveness.js').then(({ processGone }) => {
+      void import('./liveness.js').then(({ supervisorGone }) => {
         // Looked at even when a shutdown is under way: devsup may have died in the middle of it.
         let looks = 0;
         const look = setInterval(() => {
-          const gone = processGone(state.supervisorPid);
+          const gone = supervisorGone(state.supervisorPid, parentAtStart);
           if (gone || ++looks >= 25) clearInterval(look);
           if (gone) orphaned();
         }, 20);
