@@ -3,10 +3,11 @@
 // not stay behind holding a port. An app that uses devsup/child is left to it. It also stamps Node's module reports
 // with each file's ctime (below). Node built-ins only; sends nothing of its own.
 import { statSync } from 'node:fs';
-import { processGone } from './liveness.js';
-import { modulePath } from './module-path.js';
+import { supervisorGone } from './liveness.js';
+import { modulePath } from '../protocol/module-path.js';
 
 const supervisorPid = Number(process.env.DEVSUP_PID);
+const parentAtStart = process.ppid;
 const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;
 const sdk = Symbol.for('devsup.child.registry');
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -16,7 +17,7 @@ if (process.channel && supervisorPid > 0) {
     if ((globalThis as Record<symbol, unknown>)[sdk]) return; // devsup/child handles it, with the app's cleanups
     let looks = 0;
     const look = setInterval(() => {
-      if (processGone(supervisorPid)) {
+      if (supervisorGone(supervisorPid, parentAtStart)) {
         clearInterval(look);
         setTimeout(() => process.exit(1), stopTimeoutMs).unref();
         process.kill(process.pid, 'SIGTERM');

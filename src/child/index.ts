@@ -2,7 +2,7 @@
 // importing it costs about 2 ms; built as ESM and as CommonJS, both sharing one registry (see below). Under devsup it
 // speaks the IPC protocol (docs/PROTOCOL.md); without devsup (production) SIGTERM and SIGINT run the same cleanups.
 import { AsyncResource } from 'node:async_hooks';
-import type { ChildMessage, CleanupResult, OpenResource } from '../protocol/messages.js';
+import type { ChildMessage, CleanupResult } from '../protocol/messages.js';
 
 export type CleanupFn = () => void | Promise<void>;
 export type Cleanup = CleanupFn | AsyncDisposable | Disposable;
@@ -30,6 +30,8 @@ interface Registry {
   supervised: boolean;
   stopTimeoutMs: number;
   supervisorPid: number;
+  /** When the shutdown under way must be over (performance.now()): its deadline, moved by extendDeadline. */
+  deadlineAt?: number;
 }
 const KEY = Symbol.for('devsup.child.registry');
 const holder = globalThis as { [KEY]?: Registry };
@@ -40,6 +42,7 @@ function install(): Registry {
   const supervised = process.env.DEVSUP_IPC === '1' && typeof process.send === 'function';
   const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;
   const supervisorPid = Number(process.env.DEVSUP_PID) || process.ppid;
+  const parentAtStart = process.ppid;
   delete process.env.DEVSUP_IPC;
   delete process.env.DEVSUP_STOP_TIMEOUT;
   delete process.env.DEVSUP_PID;
@@ -61,18 +64,20 @@ function install(): Registry {
   }
   if (supervised) {
     process.on('message', (message: unknown) => {
-      const m = message as { devsup?: unknown; type?: unknown } | null;
-      if (m && m.devsup === 1 && m.type === 'shutdown') begin('ipc');
+      const m = message as { devsup?: unknown; type?: unknown; deadlineMs?: unknown } | null;
+      if (m && m.devsup === 1 && m.type === 'shutdown') begin('ipc', finiteMs(m.deadlineMs) ?? state.stopTimeoutMs);
     });
     // The supervisor went away (killed, crashed): never stay behind holding a port. But the channel also closes
     // when the app calls process.disconnect() itself: only a supervisor that is gone means "stop".
     process.on('disconnect', () => {
       // Loaded only now: a second module would double what importing devsup/child costs an app (~2 ms each).
-      void import('./liveness.js').then(({ processGone }) => {
+      void import('./liveness.js').then(({ supervisorGone }) => {
+        // Looked at even when a shutdown is under way: devsup may have died in the middle of it.
         let looks = 0;
         const look = setInterval(() => {
-          if (processGone(state.supervisorPid)) begin('disconnect');
-          if (state.done || ++looks >= 25) clearInterval(look);
+          const gone = supervisorGone(state.supervisorPid, parentAtStart);
+          if (gone || ++looks >= 25) clearInterval(look);
+          if (gone) orphaned();
         }, 20);
       });
     });
@@ -139,6 +144,8 @@ export function extendDeadline(ms: number): boolean {
   }
   if (!registry.done || !registry.supervised || !process.connected) return false;
   send({ devsup: 1, type: 'extend', ms: Math.round(ms) });
+  // Should devsup die now, the process still has the time it asked for (as devsup_child.py does).
+  registry.deadlineAt = Math.max(registry.deadlineAt ?? 0, performance.now() + ms);
   return true;
 }
 
@@ -147,23 +154,34 @@ export function isShuttingDown(): boolean {
   return registry.done !== undefined;
 }
 
-function begin(trigger: Trigger): void {
+/** `deadlineMs`: the one devsup's shutdown message carried, else the stop timeout. */
+function begin(_trigger: Trigger, deadlineMs = registry.stopTimeoutMs): void {
   // Exactly once per process, however many triggers arrive (IPC, SIGINT from the terminal, SIGTERM, disconnect).
-  registry.done ??= shutdown(trigger);
+  if (registry.done) return;
+  registry.deadlineAt = performance.now() + deadlineMs;
+  registry.done = shutdown();
 }
 
-async function shutdown(trigger: Trigger): Promise<never> {
+// The supervisor is gone, so nobody will escalate for us: wherever the shutdown is (not begun yet, in a cleanup that
+// hangs, reporting), the process ends when what is left of its deadline runs out.
+function orphaned(): void {
+  begin('disconnect');
+  const left = (registry.deadlineAt ?? performance.now()) - performance.now();
+  setTimeout(() => process.exit(1), Math.max(0, left)).unref();
+}
+
+async function shutdown(): Promise<never> {
   // Keep the event loop alive while cleanups run, so that a cleanup waiting on nothing still gets its deadline.
   const keepAlive = setInterval(() => {}, 1 << 30);
-  if (trigger === 'disconnect') {
-    // Nobody will escalate for us: bound the teardown ourselves.
-    setTimeout(() => process.exit(1), registry.stopTimeoutMs).unref();
-  }
   send({ devsup: 1, type: 'stopping', cleanups: registry.entries.map((e) => e.name).reverse() });
   const results = await runCleanups();
   const failed = results.some((r) => r.status !== 'done');
+  // Loaded only now, like liveness.js, and before the keep-alive goes: the audit is for devsup's report. It runs a
+  // turn of the event loop later, when the loader's own read of the file is over (else reported as a "CloseReq").
+  const audit = registry.supervised ? await import('./audit.js') : undefined;
+  if (audit) await new Promise((resolve) => setImmediate(resolve));
   clearInterval(keepAlive);
-  const openHandles = registry.supervised ? audit() : [];
+  const openHandles = audit ? audit.openResources() : [];
   return new Promise<never>(() => {
     send({ devsup: 1, type: 'shutdown-done', results, openHandles }, () => process.exit(failed ? 1 : 0));
   });
@@ -206,85 +224,8 @@ async function runOne(entry: Entry): Promise<CleanupResult> {
   }
 }
 
-// What still keeps the process alive once every cleanup ran: a cleanup is probably missing for it. Servers, sockets
-// and child processes by address or pid; other resources (timers, …) by kind and count. stdio and our own IPC
-// channel are left out (the channel is unref'd, so it is not counted).
-interface Handle {
-  address?: () => unknown;
-  listen?: unknown;
-  remoteAddress?: string;
-  remotePort?: number;
-  localAddress?: string;
-  localPort?: number;
-  pid?: number;
-  spawnargs?: string[];
-  stdio?: unknown[];
-  exitCode?: number | null;
-  signalCode?: string | null;
-  listening?: boolean;
-  destroyed?: boolean;
-  fd?: number;
-  _handle?: { fd?: number; constructor?: { name?: string } } | null;
-}
-// The resource kinds (getActiveResourcesInfo) that the handles we name individually stand for.
-const WRAP_OF: Record<string, string> = { Pipe: 'PipeWrap', TTY: 'TTYWrap', TCP: 'TCPSocketWrap' };
-const KIND_NAMES: Record<string, string> = { Timeout: 'timer', Immediate: 'immediate', FSReqCallback: 'file operation', FSReqPromise: 'file operation' };
-
-function audit(): OpenResource[] {
-  const found: OpenResource[] = [];
-  const accounted: string[] = [];
-  const handles = (process as unknown as { _getActiveHandles?: () => Handle[] })._getActiveHandles?.() ?? [];
-  // A running child process's stdio pipes are part of it: named with it, not counted apart as "1 PipeWrap".
-  const childPipes = new Set(handles.filter(isRunningChild).flatMap((child) => child.stdio ?? []));
-  for (const handle of handles) {
-    if (childPipes.has(handle)) {
-      accounted.push('PipeWrap');
-      continue;
-    }
-    // stdio (fd 0-2) is not a leak; compared by fd, since touching process.stdin would open it. A terminal's streams
-    // (tty.WriteStream) carry the fd themselves, a pipe's on its handle.
-    const fd = handle.fd ?? handle._handle?.fd;
-    if (typeof fd === 'number' && fd >= 0 && fd <= 2) {
-      accounted.push(WRAP_OF[handle._handle?.constructor?.name ?? ''] ?? '');
-    } else if (typeof handle.address === 'function' && handle.listen !== undefined) {
-      accounted.push(handle._handle?.constructor?.name === 'Pipe' ? 'PipeServerWrap' : 'TCPServerWrap');
-      // A server whose close() was called is on its way out (its handle closes a moment later): not a leak.
-      if (handle.listening !== false) found.push({ type: 'TCP server', detail: formatAddress(handle.address()) });
-    } else if (handle.remoteAddress !== undefined) {
-      accounted.push('TCPSocketWrap');
-      if (!handle.destroyed) found.push({ type: 'socket', detail: `${handle.localAddress}:${handle.localPort} → ${handle.remoteAddress}:${handle.remotePort}` });
-    } else if (typeof handle.pid === 'number' && Array.isArray(handle.spawnargs)) {
-      accounted.push('ProcessWrap');
-      // Likewise a child process that has exited, whose handle is still closing.
-      if (isRunningChild(handle)) found.push({ type: 'child process', detail: `pid ${handle.pid} (${handle.spawnargs.join(' ')})` });
-    }
-  }
-  const counts = new Map<string, number>();
-  for (const kind of process.getActiveResourcesInfo()) {
-    const at = accounted.indexOf(kind);
-    if (at !== -1) {
-      accounted.splice(at, 1);
-      continue;
-    }
-    const name = KIND_NAMES[kind] ?? kind;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-  }
-  for (const [type, count] of counts) found.push({ type, count });
-  return found;
-}
-
-function isRunningChild(handle: Handle): boolean {
-  if (typeof handle.pid !== 'number' || !Array.isArray(handle.spawnargs)) return false;
-  return (handle.exitCode ?? null) === null && (handle.signalCode ?? null) === null;
-}
-
-function formatAddress(address: unknown): string | undefined {
-  if (typeof address === 'string') return address;
-  if (address && typeof address === 'object' && 'port' in address) {
-    const { address: host, port, family } = address as { address: string; port: number; family: string };
-    return family === 'IPv6' ? `[${host}]:${port}` : `${host}:${port}`;
-  }
-  return undefined;
+function finiteMs(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 function describe(error: unknown): string {

@@ -18,3 +18,11 @@ export function processGone(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Whether the supervisor is gone. `parentAtStart`: our parent when we started. If that was the supervisor and we have
+ * another parent now, we were reparented: it died, even if its pid is still taken (not yet collected, or reused).
+ */
+export function supervisorGone(supervisorPid: number, parentAtStart: number): boolean {
+  return (parentAtStart === supervisorPid && process.ppid !== supervisorPid) || processGone(supervisorPid);
+}

@@ -1,6 +1,8 @@
 // The validating parser: what the child may send, and everything it must not be able to slip through.
 import { describe, expect, it } from 'vitest';
-import { modulePath, parseChildMessage, shutdownMessage } from '../../src/protocol/messages.js';
+import { shutdownMessage } from '../../src/protocol/messages.js';
+import { modulePath } from '../../src/protocol/module-path.js';
+import { parseChildMessage } from '../../src/protocol/parse.js';
 
 describe('parseChildMessage', () => {
   it.each([

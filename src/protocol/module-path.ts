@@ -1,5 +1,5 @@
-// A module Node reported loading (WATCH_REPORT_DEPENDENCIES), as an absolute path. Shared by devsup (protocol.ts)
-// and the preload (guard.ts), so Node built-ins only.
+// A module Node reported loading (WATCH_REPORT_DEPENDENCIES), as an absolute path. Shared by devsup (parse.ts)
+// and the preload (child/guard.ts), so Node built-ins only.
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
