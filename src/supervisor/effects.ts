@@ -6,16 +6,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Options } from '../config/schema.js';
 import { DevsupError } from '../core/errors.js';
 import type { SupervisorEvents } from '../core/events.js';
-import type { Effect, Event, Trigger } from '../core/state.js';
+import type { Effect, Event } from '../core/state.js';
 import type { ChildRun } from '../process/child-run.js';
 import { describeApp, readEnvFile } from '../process/spawn.js';
-import { shutdownMessage, type CleanupResult } from '../protocol/messages.js';
+import { shutdownMessage } from '../protocol/messages.js';
 import { LoopGuard } from '../watch/loop-guard.js';
 import type { Watcher } from '../watch/watcher.js';
 import { Freshness } from './freshness.js';
 import type { Logger } from './logger.js';
 import { formatReaped } from './narrator.js';
-import { narrate } from './notices.js';
+import { narrate, type Narrated, type Restarting } from './notices.js';
 import { Progress } from './progress.js';
 import { Timers } from './timers.js';
 
@@ -33,15 +33,7 @@ export interface ShellOptions {
   closed: (exitCode: number) => void;
 }
 
-/** The restart under way: its trigger, when it began, and what the old child's teardown took. */
-export interface Restarting {
-  trigger: Trigger;
-  at: number;
-  teardownMs: number | undefined;
-  cleanups: CleanupResult[];
-}
-
-export class Shell {
+export class Shell implements Narrated {
   readonly options: Options;
   readonly log: Logger;
   readonly emitter: EventEmitter<SupervisorEvents>;

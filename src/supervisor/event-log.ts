@@ -1,12 +1,13 @@
 // --events <file|fd>: every lifecycle event as one JSON line, for editors, CI and scripts. Schema: docs/EVENTS.md.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { Supervisor } from './supervisor.js';
+import type { EventEmitter } from 'node:events';
+import type { SupervisorEvents } from '../core/events.js';
 
 // Version 2 names each line as the API names its event (v1's spawn, change, leak, exit, crash and close were renamed).
 export const EVENT_LOG_VERSION = 2;
 
 /** Starts writing `supervisor`'s events to `target` (a path, or an open file descriptor). Returns the closer. */
-export function attachEventLog(supervisor: Supervisor, target: string | number, onError: (error: Error) => void): () => void {
+export function attachEventLog(supervisor: EventEmitter<SupervisorEvents>, target: string | number, onError: (error: Error) => void): () => void {
   const fd = typeof target === 'number' ? target : openSync(target, 'w');
   let broken = false;
   // Synchronous writes: lines keep their order and none is lost when devsup exits right after.

@@ -1,13 +1,11 @@
 // Lifecycle hooks from the config (start, ready, restart, crash, exit): functions run in the supervisor, given the
 // event. One that throws or rejects is reported, never allowed to stop devsup.
 import type { EventEmitter } from 'node:events';
-import type { Hooks } from '../core/events.js';
+import { HOOK_EVENTS, type HookName, type Hooks } from '../core/events.js';
 import type { Logger } from './logger.js';
 
-const EVENT_OF = { start: 'started', ready: 'ready', restart: 'restarting', crash: 'crashed', exit: 'exited' } as const;
-
 export function installHooks(emitter: EventEmitter, hooks: Readonly<Hooks>, log: Logger): void {
-  for (const [name, event] of Object.entries(EVENT_OF) as [keyof Hooks, string][]) {
+  for (const [name, event] of Object.entries(HOOK_EVENTS) as [HookName, string][]) {
     const hook = hooks[name] as ((payload: unknown) => unknown) | undefined;
     if (!hook) continue;
     const failed = (error: unknown) =>

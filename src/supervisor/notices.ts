@@ -6,8 +6,35 @@ import { DevsupError } from '../core/errors.js';
 import type { AfterExit, Exit, Notice, Trigger } from '../core/state.js';
 import type { ChildRun } from '../process/child-run.js';
 import { reportsModules } from '../process/spawn.js';
-import type { Shell } from './effects.js';
+import type { EventEmitter } from 'node:events';
+import type { Options } from '../config/schema.js';
+import type { SupervisorEvents } from '../core/events.js';
+import type { CleanupResult } from '../protocol/messages.js';
+import type { LoopGuard } from '../watch/loop-guard.js';
+import type { Logger } from './logger.js';
 import { describeCleanup, describeExit, describeTrigger, duration, formatOpen, restartSummary } from './narrator.js';
+
+/** The restart under way: its trigger, when it began, and what the old child's teardown took. */
+export interface Restarting {
+  trigger: Trigger;
+  at: number;
+  teardownMs: number | undefined;
+  cleanups: CleanupResult[];
+}
+
+/** What the narrator reads and keeps of the shell (effects.ts). */
+export interface Narrated {
+  readonly options: Options;
+  readonly log: Logger;
+  readonly emitter: EventEmitter<SupervisorEvents>;
+  readonly loops: LoopGuard;
+  restarting: Restarting | undefined;
+  noGraphSaid: boolean;
+  current(runId: number): ChildRun | undefined;
+  settleReady(error?: Error): void;
+  /** The reap of this run is over: say what was killed, and report the teardown. */
+  reaped(run: ChildRun): void;
+}
 
 const ms = (from: number) => Math.round(performance.now() - from);
 
@@ -18,7 +45,7 @@ function present(cwd: string, trigger: Trigger): Trigger {
   return paths.length > 0 ? { ...trigger, paths } : trigger;
 }
 
-export function narrate(shell: Shell, notice: Notice): void {
+export function narrate(shell: Narrated, notice: Notice): void {
   const { log, options } = shell;
   const run = notice.runId === null ? undefined : shell.current(notice.runId);
   switch (notice.type) {
@@ -98,7 +125,7 @@ export function narrate(shell: Shell, notice: Notice): void {
   }
 }
 
-function ready(shell: Shell, run: ChildRun, via: 'message' | 'timeout'): void {
+function ready(shell: Narrated, run: ChildRun, via: 'message' | 'timeout'): void {
   const { log, options } = shell;
   const took = ms(run.spawnedAt);
   run.readyAt ??= performance.now();
@@ -138,7 +165,7 @@ const AFTER: Record<AfterExit['kind'], (after: AfterExit) => string> = {
   exit: () => 'exiting (onCrash: exit)',
 };
 
-function ended(shell: Shell, run: ChildRun, exit: Exit, asked: boolean, after: AfterExit = { kind: 'wait' }): void {
+function ended(shell: Narrated, run: ChildRun, exit: Exit, asked: boolean, after: AfterExit = { kind: 'wait' }): void {
   const { log } = shell;
   const running = run.cleanupRunning();
   if (running) {
