@@ -47,6 +47,8 @@ if (send) {
     }
   };
   process.send = function (this: NodeJS.Process, message: unknown, ...rest: unknown[]) {
+    // A standby's own modules (its runner, the loaders) are not the app's: only what it loads once it runs counts.
+    if (process.env.DEVSUP_STANDBY && isRecord(message) && ('watch:import' in message || 'watch:require' in message)) return true;
     const reported = isRecord(message) ? (message['watch:import'] ?? message['watch:require']) : undefined;
     const stamped = Array.isArray(reported) ? { ...(message as object), 'devsup:ctime': reported.map(ctimeOf) } : message;
     return (send as (...args: unknown[]) => boolean).call(this, stamped, ...rest);

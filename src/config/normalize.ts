@@ -64,6 +64,7 @@ const CHECKS: Record<ConfigKey, Check> = {
   killGrace: milliseconds,
   maxStopTimeout: milliseconds,
   readyTimeout: milliseconds,
+  standby: boolean,
   signal: (v) =>
     typeof v === 'string' && v in constants.signals && v !== 'SIGKILL' && v !== 'SIGSTOP'
       ? undefined
@@ -137,6 +138,7 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
     killGrace: get('killGrace'),
     maxStopTimeout: get('maxStopTimeout'),
     readyTimeout: get('readyTimeout'),
+    standby: get('standby'),
     signal: get('signal'),
     onCrash: get('onCrash'),
     clearScreen: get('clearScreen'),

@@ -52,6 +52,11 @@ export interface Config {
   maxStopTimeout?: number;
   /** An app that never calls ready() counts as ready after this many ms. */
   readyTimeout?: number;
+  /**
+   * Boot the next app's process while the old one tears down (node, its flags, the preload, tsx's loader; nothing of
+   * the app), so that a restart does not wait for the boot. Node entries only.
+   */
+  standby?: boolean;
   /** The signal that asks an app to stop when it does not speak the IPC protocol, and the second rung of the ladder. */
   signal?: NodeJS.Signals;
   /** When the app crashes: wait for a change (default), restart it with backoff, or exit with its code. */
@@ -93,6 +98,7 @@ export interface Options {
   readonly killGrace: number;
   readonly maxStopTimeout: number;
   readonly readyTimeout: number;
+  readonly standby: boolean;
   readonly signal: NodeJS.Signals;
   readonly onCrash: OnCrash;
   readonly clearScreen: boolean;
@@ -122,6 +128,7 @@ export const defaults = {
   killGrace: 1000,
   maxStopTimeout: 30_000,
   readyTimeout: 1000,
+  standby: true,
   signal: 'SIGTERM',
   onCrash: 'wait',
   clearScreen: false,
@@ -134,7 +141,7 @@ export const defaults = {
 export const CONFIG_KEYS = [
   'entry', 'args', 'nodeArgs', 'python', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext',
   'debounce',
-  'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'signal', 'onCrash', 'clearScreen',
+  'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'standby', 'signal', 'onCrash', 'clearScreen',
   'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
 ] as const satisfies readonly (keyof Config)[];
 export type ConfigKey = (typeof CONFIG_KEYS)[number];

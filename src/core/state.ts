@@ -128,6 +128,8 @@ export type Notice =
 
 export type Effect =
   | { type: 'spawn'; runId: number; trigger: Trigger | null }
+  /** Boot the next app's process ahead (a standby), if the shell can: a restart is coming. */
+  | { type: 'prepare' }
   | { type: 'send-shutdown'; runId: number; reason: StopReason; changed: string[] }
   | { type: 'signal'; runId: number; signal: 'stop' | 'SIGKILL'; tree: boolean }
   | { type: 'arm'; runId: number; timer: Timer; duration: Duration | { ms: number } }

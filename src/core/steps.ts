@@ -49,7 +49,7 @@ export function beginStop(state: { runId: number; sdk: boolean; crashes?: number
       { type: 'signal', runId, signal: 'stop', tree: true };
   return {
     state: { kind: 'stopping', runId, sdk, phase: sdk ? 'graceful' : 'terminating', next, trigger, exit: null, ...withCrashes(state.crashes) },
-    effects: [{ type: 'disarm' }, ask, { type: 'arm', runId, timer: 'escalate', duration: 'stopTimeout' }],
+    effects: [{ type: 'disarm' }, ask, { type: 'arm', runId, timer: 'escalate', duration: 'stopTimeout' }, ...(next === 'start' ? [{ type: 'prepare' } as const] : [])],
   };
 }
 

@@ -6,7 +6,7 @@ import type { Options } from '../config/schema.js';
 import type { Reaped, TeardownReport } from '../core/events.js';
 import type { Exit } from '../core/state.js';
 import { JsonLineChannel } from './channel.js';
-import type { ChildMessage, CleanupResult, OpenResource, ShutdownMessage } from '../protocol/messages.js';
+import type { ChildMessage, CleanupResult, OpenResource, RunMessage, ShutdownMessage } from '../protocol/messages.js';
 import { parseChildMessage } from '../protocol/parse.js';
 import { Leftovers } from './reap.js';
 import { descendantsOf, listProcesses, signalTree, type Proc } from './tree.js';
@@ -29,9 +29,11 @@ const now = () => performance.now();
 const CHANNEL_DRAIN_MS = 100;
 
 export class ChildRun {
-  readonly runId: number;
+  /** Which run this is (0 for a standby not yet told to run). */
+  runId: number;
   readonly pid: number | undefined;
-  readonly spawnedAt = now();
+  /** When the app's own code began: the spawn, or for a standby the moment it was told to run. */
+  spawnedAt = now();
   readyAt: number | undefined;
   stopAskedAt: number | undefined;
   exit: Exit | undefined;
@@ -60,25 +62,29 @@ export class ChildRun {
   /** Set once the reap is over (nothing left, or given up on): the watch of the leftovers ends. */
   reaped = false;
 
-  constructor(runId: number, options: Options, env: Record<string, string>, handlers: RunHandlers) {
+  #handlers: RunHandlers;
+
+  /** Spawns the app (or, given `command`, a standby that runs it later: see promote()). */
+  constructor(runId: number, options: Options, env: Record<string, string>, handlers: RunHandlers, command?: { file: string; args: string[] }) {
     this.runId = runId;
-    const child = spawnChild(options, env, this.token);
+    this.#handlers = handlers;
+    const child = spawnChild(options, env, this.token, command);
     this.pid = child.pid;
     this.#channel = new JsonLineChannel(child.stdio[3] as Duplex, {
       message: (raw) => {
         const parsed = parseChildMessage(raw);
-        if (!parsed.ok) return handlers.ignored(this, parsed.why);
+        if (!parsed.ok) return this.#handlers.ignored(this, parsed.why);
         this.#note(parsed.message);
-        handlers.message(this, parsed.message);
+        this.#handlers.message(this, parsed.message);
       },
-      invalid: (why) => handlers.ignored(this, why),
+      invalid: (why) => this.#handlers.ignored(this, why),
       // An exiting process closes the channel a moment before its exit is reported: only a channel that closed
       // while the process lives on was closed on purpose.
-      closed: () => setTimeout(() => this.exit === undefined && handlers.disconnected(this), 250).unref(),
+      closed: () => setTimeout(() => this.exit === undefined && this.#handlers.disconnected(this), 250).unref(),
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (this.pid !== undefined || this.exit !== undefined) return;
-      handlers.failed(this, error);
+      this.#handlers.failed(this, error);
     });
     child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       if (this.exit !== undefined || this.#exiting) return;
@@ -90,7 +96,7 @@ export class ChildRun {
         if (this.exit !== undefined) return;
         this.exit = { code, signal };
         this.#channel.close();
-        handlers.exited(this, this.exit);
+        this.#handlers.exited(this, this.exit);
       });
     });
   }
@@ -119,6 +125,14 @@ export class ChildRun {
   /** The cleanup running at this moment, and for how long. */
   cleanupRunning(): { name: string; forMs: number } | undefined {
     return this.cleaning ? { name: this.cleaning.name, forMs: now() - this.cleaning.since } : undefined;
+  }
+
+  /** A standby becomes run `runId`, reported to `handlers`, and is told to run the app now. False if it cannot be told. */
+  promote(runId: number, handlers: RunHandlers, message: RunMessage): boolean {
+    this.runId = runId;
+    this.#handlers = handlers;
+    this.spawnedAt = now();
+    return this.alive && this.#channel.send(message);
   }
 
   /** Sends over IPC; false when the channel is gone (the app closed it, or is exiting). */

@@ -116,8 +116,8 @@ export function readEnvFile(path: string): Record<string, string> {
 // node:child_process rather than execa here: importing execa costs ~120 ms on this machine (more than starting a
 // Node app), all of it before the first app could start, and devsup uses none of execa's extras for the app (it
 // reads its own IPC channel and runs its own stop ladder). execa remains for `ps` where there is no /proc.
-export function spawnChild(options: Options, fileEnv: Record<string, string>, runToken: string) {
-  const { file, args } = commandLine(options);
+export function spawnChild(options: Options, fileEnv: Record<string, string>, runToken: string, command = commandLine(options)) {
+  const { file, args } = command;
   const env = { ...process.env, ...fileEnv, ...options.env };
   const common = {
     cwd: options.cwd,

@@ -23,6 +23,14 @@ export interface ShutdownMessage {
   changed?: string[];
 }
 
+/** parent → child: a standby (see child/standby.ts) is to run the entry now. */
+export interface RunMessage {
+  devsup: 1;
+  type: 'run';
+  entry: string;
+  args: string[];
+}
+
 /** Something still keeping the app alive after its cleanups ran: a server, a socket, a child process, timers. */
 export interface OpenResource {
   /** "TCP server", "socket", "child process", "timer", … */

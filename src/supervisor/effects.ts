@@ -7,8 +7,9 @@ import type { Options } from '../config/schema.js';
 import { DevsupError } from '../core/errors.js';
 import type { SupervisorEvents } from '../core/events.js';
 import type { Effect, Event } from '../core/state.js';
-import type { ChildRun } from '../process/child-run.js';
+import { ChildRun, type RunHandlers } from '../process/child-run.js';
 import { describeApp, readEnvFile } from '../process/spawn.js';
+import { canStandby, runMessage, standbyCommand, standbyInputs } from '../process/standby.js';
 import { shutdownMessage } from '../protocol/messages.js';
 import { LoopGuard } from '../watch/loop-guard.js';
 import type { Watcher } from '../watch/watcher.js';
@@ -27,7 +28,8 @@ export interface ShellOptions {
   log: Logger;
   emitter: EventEmitter<SupervisorEvents>;
   dispatch: (event: Event) => void;
-  newRun: (runId: number, env: Record<string, string>) => ChildRun;
+  /** Where each run reports its messages and its end. */
+  handlers: RunHandlers;
   /** Resolves (or, with an error, rejects) whoever waits for the next ready. */
   settleReady: (error?: Error) => void;
   closed: (exitCode: number) => void;
@@ -39,7 +41,9 @@ export class Shell implements Narrated {
   readonly emitter: EventEmitter<SupervisorEvents>;
   readonly dispatch: (event: Event) => void;
   readonly settleReady: (error?: Error) => void;
-  readonly #newRun: ShellOptions['newRun'];
+  readonly #handlers: RunHandlers;
+  /** The next app's process, booted ahead (see process/standby.ts), and the inputs it was booted with. */
+  #standby: { run: ChildRun; inputs: string } | undefined;
   readonly #closed: ShellOptions['closed'];
   readonly timers = new Timers();
   readonly progress: Progress;
@@ -60,7 +64,7 @@ export class Shell implements Narrated {
     this.emitter = options.emitter;
     this.dispatch = options.dispatch;
     this.settleReady = options.settleReady;
-    this.#newRun = options.newRun;
+    this.#handlers = options.handlers;
     this.#closed = options.closed;
     this.progress = new Progress(this.log);
     this.freshness = new Freshness(this.options.cwd);
@@ -99,6 +103,8 @@ export class Shell implements Narrated {
       case 'spawn':
         if (this.restarting && effect.trigger) this.restarting.trigger = effect.trigger; // with every change merged in
         return this.#spawn(effect.runId);
+      case 'prepare':
+        return this.#prepare();
       case 'send-shutdown': {
         const run = this.current(effect.runId);
         if (!run) return;
@@ -154,13 +160,49 @@ export class Shell implements Narrated {
   #spawn(runId: number): void {
     this.freshness.spawned();
     this.changedSinceSpawn.clear();
-    const run = this.#newRun(runId, this.#envFromFile());
+    const standby = this.#takeStandby();
+    const run =
+      standby && standby.promote(runId, this.#handlers, runMessage(this.options)) ? standby
+      : new ChildRun(runId, this.options, this.#envFromFile(), this.#handlers);
+    if (standby && run !== standby) this.#discard(standby, 'it could not be told to run');
     this.run = run;
     this.loops.started();
-    const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'})`;
+    const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'}${run === standby ? ', from the standby' : ''})`;
     if (runId === 1) this.log.info({ runId, pid: run.pid }, line);
     else this.log.debug({ runId, pid: run.pid }, line);
     this.emitter.emit('started', { runId, pid: run.pid });
+  }
+
+  // The next app's process, booted while the old one tears down: it loads nothing of the app until told to run.
+  #prepare(): void {
+    if (!canStandby(this.options) || this.#standby?.run.alive) return;
+    const quiet: RunHandlers = {
+      message: () => {},
+      ignored: () => {},
+      disconnected: () => {},
+      failed: (_run, error) => this.log.debug({ err: error }, `standby could not start: ${error.message}`),
+      exited: (_run, exit) => this.log.debug({ exit }, 'the standby ended before it was used; the next start is a direct one'),
+    };
+    const env = { ...this.#envFromFile(), DEVSUP_STANDBY: '1' };
+    const run = new ChildRun(0, this.options, env, quiet, standbyCommand(this.options));
+    this.#standby = { run, inputs: standbyInputs(this.options) };
+    this.log.debug({ pid: run.pid }, `standby booting (pid ${run.pid ?? '?'})`);
+  }
+
+  // The standby, if it can serve this start: alive, and booted with the inputs a direct start would have now.
+  #takeStandby(): ChildRun | undefined {
+    const standby = this.#standby;
+    this.#standby = undefined;
+    if (!standby) return undefined;
+    if (!standby.run.alive) return undefined;
+    if (standby.inputs !== standbyInputs(this.options)) return this.#discard(standby.run, 'the env file, package.json or tsconfig.json changed since it booted');
+    return standby.run;
+  }
+
+  #discard(run: ChildRun, why: string): undefined {
+    this.log.debug({ pid: run.pid }, `standby discarded: ${why}; starting directly`);
+    run.signal('SIGKILL', false);
+    return undefined;
   }
 
   // Read before every start, so that an edit to .env applies on the next restart.
@@ -214,6 +256,8 @@ export class Shell implements Narrated {
   }
 
   #finish(exitCode: number): void {
+    if (this.#standby) this.#standby.run.signal('SIGKILL', false);
+    this.#standby = undefined;
     this.timers.disarm();
     this.progress.end();
     if (this.run) this.run.reaped = true;

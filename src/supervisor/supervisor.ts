@@ -9,7 +9,7 @@ import type { SupervisorEvents } from '../core/events.js';
 import { DevsupError } from '../core/errors.js';
 import { initialState, transition, type Event, type State } from '../core/machine.js';
 import type { Policy } from '../core/state.js';
-import { ChildRun } from '../process/child-run.js';
+import type { ChildRun, RunHandlers } from '../process/child-run.js';
 import { checkRunnable, describeApp } from '../process/spawn.js';
 import type { ChildMessage } from '../protocol/messages.js';
 import { WATCHED_BY_DEFAULT, watchTargets } from '../watch/targets.js';
@@ -49,7 +49,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       log: logger,
       emitter: this,
       dispatch: (event) => this.#dispatch(event),
-      newRun: (runId, env) => new ChildRun(runId, options, env, this.#runHandlers()),
+      handlers: this.#runHandlers(),
       settleReady: (error) => {
         for (const w of this.#readyWaiters.splice(0)) (error ? w.reject(error) : w.resolve());
       },
@@ -205,7 +205,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#dispatch({ type: 'changed', paths, loop });
   }
 
-  #runHandlers() {
+  #runHandlers(): RunHandlers {
     return {
       message: (run: ChildRun, message: ChildMessage) => this.#onMessage(run, message),
       ignored: (run: ChildRun, why: string) => this.#log.debug({ runId: run.runId, why }, `ignored an IPC message from the app: ${why}`),

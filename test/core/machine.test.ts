@@ -30,6 +30,7 @@ const readyThenRestart = (via: 'message' | 'timeout', trigger: Trigger, reason: 
   { type: 'disarm' },
   { type: 'send-shutdown', runId: 2, reason, changed },
   { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+  { type: 'prepare' }, // boot the next app's process while this one tears down
 ];
 
 /** The same effects with the notice that part of the pending change is already in the app, right after ready's. */
@@ -63,6 +64,7 @@ const rows: Row[] = [
       { type: 'disarm' },
       { type: 'signal', runId: 2, signal: 'stop', tree: true },
       { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+      { type: 'prepare' }, // boot the next app's process while this one tears down
     ]],
   ['starting: changes merge, without duplicates, and are announced once', starting(change('a.ts')), { type: 'changed', paths: ['a.ts', 'b.ts'] },
     starting(change('a.ts', 'b.ts')), []],
@@ -88,6 +90,7 @@ const rows: Row[] = [
       { type: 'disarm' },
       { type: 'send-shutdown', runId: 2, reason: 'restart', changed: ['a.ts'] },
       { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+      { type: 'prepare' }, // boot the next app's process while this one tears down
     ]],
   ['running without the SDK: the signal is the first rung', running(false), { type: 'changed', paths: ['a.ts'] },
     stopping({ sdk: false, phase: 'terminating' }),
@@ -96,6 +99,7 @@ const rows: Row[] = [
       { type: 'disarm' },
       { type: 'signal', runId: 2, signal: 'stop', tree: true },
       { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+      { type: 'prepare' }, // boot the next app's process while this one tears down
     ]],
   ['running: rs asks with reason "manual"', running(), { type: 'restart' },
     stopping({ trigger: manual }),
@@ -104,6 +108,7 @@ const rows: Row[] = [
       { type: 'disarm' },
       { type: 'send-shutdown', runId: 2, reason: 'manual', changed: [] },
       { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+      { type: 'prepare' }, // boot the next app's process while this one tears down
     ]],
   ['stopping: a change merges, never a second request or an escalation', stopping(), { type: 'changed', paths: ['b.ts'] },
     stopping({ trigger: change('a.ts', 'b.ts') }), []],

@@ -1,0 +1,45 @@
+// The standby: the next app's process, booted while the old app tears down — node, its flags, devsup's preload and
+// tsx's loader, nothing of the app — then told to run the entry once the old tree is gone (child/standby.ts). It
+// hides the boot from the restart. One whose inputs changed meanwhile is discarded, never used.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Options } from '../config/schema.js';
+import type { RunMessage } from '../protocol/messages.js';
+import { commandLine, reportsModules } from './spawn.js';
+
+const RUNNER = fileURLToPath(new URL('../child/standby.js', import.meta.url));
+
+/** Whether this app can start from a standby: a Node entry run by devsup itself (not exec, not Python). */
+export function canStandby(options: Options): boolean {
+  return options.standby && reportsModules(options) && !options.shell;
+}
+
+/** A direct start's command line, with the runner in place of the entry and the app's arguments. */
+export function standbyCommand(options: Options): { file: string; args: string[] } {
+  const { file, args } = commandLine(options);
+  return { file, args: [...args.slice(0, args.length - 1 - options.args.length), RUNNER] };
+}
+
+/** What the run message says: the entry and the arguments a direct start would give the app. */
+export function runMessage(options: Options): RunMessage {
+  return { devsup: 1, type: 'run', entry: options.entry!, args: [...options.args] };
+}
+
+const read = (path: string | undefined) => {
+  if (path === undefined) return null;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * What a standby depends on beyond the options (which do not change while devsup runs): the env file it was given,
+ * and the files its loaders read as they boot (package.json's "type", tsconfig.json for tsx). Read at its spawn and
+ * again at its use.
+ */
+export function standbyInputs(options: Options): string {
+  return JSON.stringify([read(options.envFile), read(join(options.cwd, 'package.json')), read(join(options.cwd, 'tsconfig.json'))]);
+}
