@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAlive, Project, sleep, until } from '../helpers/harness.js';
+import { isAlive, Project, until } from '../helpers/harness.js';
 
 describe('supervisor.config.ts', () => {
   it('is found without flags, and its entry, stopTimeout and ignore take effect', async () => {
@@ -14,15 +14,20 @@ describe('supervisor.config.ts', () => {
       '',
     ].join('\n'));
     mkdirSync(join(project.dir, 'scratch'));
-    const devsup = project.run([]);
+    const devsup = project.run(['--events', project.lifecycleFile]);
     await devsup.ready();
     project.write('scratch/notes.mjs', 'export default 1;\n');
-    await sleep(700);
+    // scratch/ is ignored (and not watched anyway): the edit is never seen, so version.mjs is the sentinel. Had the
+    // edit been taken for a change, it would be a restart of its own or named in this one's trigger.
     expect(devsup.count(/restarting/)).toBe(0);
     project.setVersion(2);
     await devsup.waitForLine(/stop timeout \(700 ms\): cleanup "stuck" still running/);
     await devsup.waitForLine(/still running 300 ms after SIGTERM/);
     await project.waitFor('start', 2);
+    await devsup.waitForLine(/restart #1: /);
+    expect(devsup.matching(/restarting/)).toEqual(['[devsup] change in version.mjs → restarting']);
+    expect(devsup.count(/restart #1: change in version\.mjs · /)).toBe(1);
+    expect(project.lifecycle('changed').flatMap((e) => e.paths as string[])).not.toContain('scratch/notes.mjs');
   });
 });
 
@@ -31,16 +36,22 @@ describe('nodemon.json', () => {
     const project = new Project('cleanup-order.ts');
     project.write('nodemon.json', JSON.stringify({ ext: 'mjs', ignore: ['scratch/*'], delay: '100ms', execMap: { py: 'python' } }));
     mkdirSync(join(project.dir, 'scratch'));
-    const devsup = project.run([project.entry]);
+    const devsup = project.run([project.entry, '--events', project.lifecycleFile]);
     await devsup.ready();
     await devsup.waitForLine(/using nodemon\.json \(no supervisor\.config\.ts found\); not taken over: execMap/);
     project.write('notes.txt', 'not a .mjs file\n');
     project.write('scratch/tmp.mjs', 'export default 1;\n');
-    await sleep(700);
+    // notes.txt is in the watched root: seen, and restarts nothing (ext). scratch/ is never seen at all.
+    await project.waitForIgnored('notes.txt', 'not a .mjs file (ext)');
     expect(devsup.count(/restarting/)).toBe(0);
+    // The sentinel: had scratch/tmp.mjs been taken for a change, it would be a restart of its own or named in this one's trigger.
     project.setVersion(2);
     await project.waitFor('start', 2);
     expect(devsup.count(/change in version\.mjs → restarting/)).toBe(1);
+    await devsup.waitForLine(/restart #1: /);
+    expect(devsup.matching(/restarting/)).toEqual(['[devsup] change in version.mjs → restarting']);
+    expect(devsup.count(/restart #1: change in version\.mjs · /)).toBe(1);
+    expect(project.lifecycle('changed').flatMap((e) => e.paths as string[])).not.toContain('scratch/tmp.mjs');
   });
 });
 

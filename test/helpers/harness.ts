@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { onTestFailed, onTestFinished } from 'vitest';
+import { expect, onTestFailed, onTestFinished } from 'vitest';
 import { processGone } from '../../src/child/liveness.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -28,6 +28,14 @@ export interface Event {
   event: string;
   pid: number;
   t: number;
+  [key: string]: unknown;
+}
+
+/** One line of devsup's own `--events` stream (docs/EVENTS.md): what devsup did, as the fixtures' Event is what the app did. */
+export interface Lifecycle {
+  v: number;
+  t: number;
+  type: string;
   [key: string]: unknown;
 }
 
@@ -71,6 +79,8 @@ export async function freePort(): Promise<number> {
 export class Project {
   readonly dir: string;
   readonly eventsFile: string;
+  /** For `devsup run --events <lifecycleFile>`: devsup's own event stream, outside the project too. */
+  readonly lifecycleFile: string;
   readonly entry: string;
   readonly #runs: Devsup[] = [];
 
@@ -79,6 +89,7 @@ export class Project {
     for (const file of more) copyFileSync(join(ROOT, 'fixtures', file), join(this.dir, file));
     // Outside the project, so that recording an event is not itself a change.
     this.eventsFile = `${this.dir}.events.jsonl`;
+    this.lifecycleFile = `${this.dir}.devsup-events.jsonl`;
     this.entry = as ?? basename(fixture);
     copyFileSync(join(ROOT, 'fixtures', fixture), join(this.dir, this.entry));
     copyFileSync(join(ROOT, 'fixtures/record.mjs'), join(this.dir, 'record.mjs'));
@@ -88,12 +99,16 @@ export class Project {
     // grandchild the fixtures recorded, each by pid; then the files.
     onTestFinished(({ task }) => {
       // Shown before the file goes: what the fixtures recorded, for a failed test.
-      if (task.result?.state === 'fail') console.error(`events of ${this.entry}:\n${(existsSync(this.eventsFile) && readFileSync(this.eventsFile, 'utf8')) || '(none)'}`);
+      if (task.result?.state === 'fail') {
+        console.error(`events of ${this.entry}:\n${(existsSync(this.eventsFile) && readFileSync(this.eventsFile, 'utf8')) || '(none)'}`);
+        if (existsSync(this.lifecycleFile)) console.error(`devsup's --events:\n${readFileSync(this.lifecycleFile, 'utf8') || '(none)'}`);
+      }
       for (const run of this.#runs) kill(run.pid);
       for (const e of this.events()) {
         for (const pid of [e.pid, e.grandchild]) if (typeof pid === 'number' && isAlive(pid)) kill(pid);
       }
       rmSync(this.eventsFile, { force: true });
+      rmSync(this.lifecycleFile, { force: true });
     });
   }
 
@@ -124,6 +139,34 @@ export class Project {
       const found = this.named(event);
       return found.length >= count ? found : undefined;
     }, timeoutMs);
+  }
+
+  /** What devsup wrote to `--events <lifecycleFile>` so far (of one type, when given). */
+  lifecycle(type?: string): Lifecycle[] {
+    if (!existsSync(this.lifecycleFile)) return [];
+    return readFileSync(this.lifecycleFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Lifecycle)
+      .filter((e) => type === undefined || e.type === type);
+  }
+
+  /** Waits until devsup's --events has `count` lines of this type that match; returns them. */
+  waitForLifecycle(type: string, match: (e: Lifecycle) => boolean = () => true, count = 1, timeoutMs?: number): Promise<Lifecycle[]> {
+    return until(`${count} "${type}" line(s) in devsup's --events — so far:\n${this.lifecycle().map((e) => JSON.stringify(e)).join('\n')}`, () => {
+      const found = this.lifecycle(type).filter(match);
+      return found.length >= count ? found : undefined;
+    }, timeoutMs);
+  }
+
+  /**
+   * Waits for devsup's positive signal that a change to `path` (relative to the project) restarts nothing: its
+   * `ignored` event, with the rule that skipped it. Needs `--events <lifecycleFile>` in the run.
+   */
+  async waitForIgnored(path: string, rule: string): Promise<Lifecycle> {
+    const [found] = await this.waitForLifecycle('ignored', (e) => e.path === path);
+    expect(found, `the ignored event of ${path}`).toEqual(expect.objectContaining({ v: 2, type: 'ignored', path, rule }));
+    return found!;
   }
 
   /** Starts `devsup run <args>` in this project (or `devsup <options.args>` when given). */
@@ -194,4 +237,23 @@ export class Devsup {
   count(pattern: RegExp): number {
     return this.lines().filter((l) => pattern.test(l)).length;
   }
+
+  /** The log lines matching `pattern`, in order. */
+  matching(pattern: RegExp): string[] {
+    return this.lines().filter((l) => pattern.test(l));
+  }
+}
+
+/**
+ * The positive signal that nothing before it restarted the app: writes .env (watched in every run: a named default)
+ * and waits until the restart it causes, restart #`number`, is summed up (the new app is ready). A change devsup
+ * wrongly took for a reason to restart, seen before the sentinel, shows as a restart of its own or in this one's
+ * trigger: the caller asserts the trigger lines name .env alone. Returns the paths of the `changed` lines devsup's
+ * --events got since the write (none without `--events <lifecycleFile>`), each once.
+ */
+export async function restartSentinel(project: Project, devsup: Devsup, number: number): Promise<string[]> {
+  const before = project.lifecycle('changed').length;
+  project.write('.env', `SENTINEL=${number}\n`);
+  await devsup.waitForLine(new RegExp(`restart #${number}: `));
+  return [...new Set(project.lifecycle('changed').slice(before).flatMap((e) => e.paths as string[]))];
 }

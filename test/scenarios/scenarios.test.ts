@@ -137,7 +137,8 @@ describe('1. a headless-browser-like helper (own process group, temp profile dir
     measured.browserDevsup = { restarts: 20, ...leftovers(all) };
   });
 
-  it('the naive way (SIGKILL of the app only): every restart leaves the helper, its renderer, the profile dir and the port', async () => {
+  // A control: does not run devsup (the app alone, SIGKILLed) — it shows what is lost without devsup.
+  it('control: the naive way (SIGKILL of the app only): every restart leaves the helper, its renderer, the profile dir and the port', async () => {
     const { project, profiles } = browserProject();
     const restarts = 5; // each leaves two idle node processes until the test kills them
     for (let n = 1; n <= restarts; n++) {
@@ -229,7 +230,8 @@ describe('2. async cleanups that need the event loop', () => {
     measured.asyncDevsup = { generations: 4, linesWritten: 4 * LINES, linesLost: 4 * LINES - pids.reduce((s, pid) => s + linesOf(log, pid), 0), goodbyes: upstream.byes.length };
   });
 
-  it('the naive way (SIGKILL): the buffered log lines are lost and the socket closes without a goodbye', async () => {
+  // A control: does not run devsup (the app alone, SIGKILLed) — it shows what is lost without devsup.
+  it('control: the naive way (SIGKILL): the buffered log lines are lost and the socket closes without a goodbye', async () => {
     const project = new Project('async-cleanups.ts');
     const upstream = await byeServer();
     const log = join(scratch('log'), 'app.log');
@@ -314,7 +316,8 @@ describe('3. a keep-alive pool to an upstream', () => {
     measured.poolDevsup = { restarts, poolSize: SIZE, ...up.stats, openAfterCtrlC: up.open().length };
   });
 
-  it('the naive way (SIGKILL): the kernel closes the sockets, so the count does not grow — but every close is abrupt', async () => {
+  // A control: does not run devsup (the app alone, SIGKILLed) — it shows what is lost without devsup.
+  it('control: the naive way (SIGKILL): the kernel closes the sockets, so the count does not grow — but every close is abrupt', async () => {
     const up = await upstream();
     const project = new Project('holds-pool.mjs');
     const restarts = 5;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, isAlive, Project, until, sleep, type Event } from '../helpers/harness.js';
+import { freePort, isAlive, Project, restartSentinel, until, sleep, type Event } from '../helpers/harness.js';
 
 const versions = (events: Event[]) => events.map((e) => e.version);
 const index = (events: Event[], match: (e: Event) => boolean) => events.findIndex(match);
@@ -38,7 +38,7 @@ describe('restarts', () => {
   it('turns 50 writes within ~100 ms into exactly one restart', async () => {
     const project = new Project('slow-cleanup.ts');
     const port = await freePort();
-    const devsup = project.run([project.entry], { env: { PORT: String(port), CLEANUP_MS: '50' } });
+    const devsup = project.run([project.entry, '--events', project.lifecycleFile], { env: { PORT: String(port), CLEANUP_MS: '50' } });
     await devsup.ready();
     await project.waitFor('ready');
     for (let version = 2; version <= 51; version++) {
@@ -46,16 +46,21 @@ describe('restarts', () => {
       await sleep(2);
     }
     await until('the last version to be ready', () => project.named('ready').some((e) => e.version === 51));
-    await sleep(1000); // a second restart, if there were one, would have begun by now
+    await devsup.waitForLine(/restart #1: change in version\.mjs · /);
     expect(versions(project.named('start'))).toEqual([1, 51]);
     expect(devsup.count(/→ restarting/)).toBe(1);
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('51');
+    // A second restart for the burst, if there were one, would come before the sentinel's or be named in its trigger.
+    expect(await restartSentinel(project, devsup, 2)).toEqual(['.env']);
+    expect(versions(project.named('start'))).toEqual([1, 51, 51]);
+    expect(devsup.matching(/→ restarting/)).toEqual(['[devsup] change in version.mjs → restarting', '[devsup] change in .env → restarting']);
+    expect(devsup.count(/restart #2: change in \.env · /)).toBe(1);
   });
 
   it('merges a write during a slow teardown into it: no second request to the old child, the final version served', async () => {
     const project = new Project('slow-cleanup.ts');
     const port = await freePort();
-    const devsup = project.run([project.entry, '--stop-timeout', '10000'], {
+    const devsup = project.run([project.entry, '--stop-timeout', '10000', '--events', project.lifecycleFile], {
       env: { PORT: String(port), CLEANUP_MS: '1500' },
     });
     await devsup.ready();
@@ -64,19 +69,26 @@ describe('restarts', () => {
     await project.waitFor('cleanup-start');
     project.setVersion(3);
     await until('version 3 ready', () => project.named('ready').some((e) => e.version === 3));
-    await sleep(500);
+    await devsup.waitForLine(/restart #1: change in version\.mjs · /);
     expect(versions(project.named('start'))).toEqual([1, 3]);
     const messages = project.named('message').filter((e) => e.pid === first!.pid);
     expect(messages.map((e) => e.type)).toEqual(['shutdown']);
     expect(devsup.count(/→ restarting/)).toBe(1);
     expect(devsup.count(/SIGTERM|SIGKILL/)).toBe(0);
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('3');
+    // A second restart for the merged write, if there were one, would come before the sentinel's or be named in its trigger.
+    expect(await restartSentinel(project, devsup, 2)).toEqual(['.env']);
+    expect(versions(project.named('start'))).toEqual([1, 3, 3]);
+    expect(project.named('message').filter((e) => e.pid === first!.pid).map((e) => e.type)).toEqual(['shutdown']);
+    expect(devsup.matching(/→ restarting/)).toEqual(['[devsup] change in version.mjs → restarting', '[devsup] change in .env → restarting']);
+    expect(devsup.count(/restart #2: change in \.env · /)).toBe(1);
+    expect(devsup.count(/SIGTERM|SIGKILL/)).toBe(0);
   });
 
   it('restarts exactly once more when a write lands after the spawn and before ready', async () => {
     const project = new Project('slow-cleanup.ts');
     const port = await freePort();
-    const devsup = project.run([project.entry, '--ready-timeout', '30000'], {
+    const devsup = project.run([project.entry, '--ready-timeout', '30000', '--events', project.lifecycleFile], {
       env: { PORT: String(port), CLEANUP_MS: '0', READY_DELAY: '1500' },
     });
     await devsup.ready();
@@ -86,7 +98,7 @@ describe('restarts', () => {
     expect(project.named('ready').some((e) => e.version === 2)).toBe(false);
     project.setVersion(3);
     await until('version 3 ready', () => project.named('ready').some((e) => e.version === 3), 30_000);
-    await sleep(1000);
+    await devsup.waitForLine(/restart #2: change in version\.mjs · /);
     const events = project.events();
     expect(versions(events.filter((e) => e.event === 'start'))).toEqual([1, 2, 3]);
     // Version 2 was allowed to finish starting before it was asked to stop.
@@ -94,6 +106,16 @@ describe('restarts', () => {
     expect(index(events, (e) => e.pid === v2.pid && e.event === 'ready')).toBeLessThan(
       index(events, (e) => e.pid === v2.pid && e.event === 'message' && e.type === 'shutdown'),
     );
+    expect(devsup.count(/while the app starts → restarting once it is ready/)).toBe(1);
+    // Once more, and no more: a third restart for the writes, if there were one, would come before the sentinel's or
+    // be named in its trigger.
+    expect(await restartSentinel(project, devsup, 3)).toEqual(['.env']);
+    expect(versions(project.named('start'))).toEqual([1, 2, 3, 3]);
+    expect(devsup.matching(/restart #\d+: /).map((l) => l.split(' · ')[0])).toEqual([
+      '[devsup] restart #1: change in version.mjs',
+      '[devsup] restart #2: change in version.mjs',
+      '[devsup] restart #3: change in .env',
+    ]);
     expect(devsup.count(/while the app starts → restarting once it is ready/)).toBe(1);
   });
 });
