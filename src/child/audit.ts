@@ -26,6 +26,21 @@ interface Handle {
 const WRAP_OF: Record<string, string> = { Pipe: 'PipeWrap', TTY: 'TTYWrap', TCP: 'TCPSocketWrap' };
 const KIND_NAMES: Record<string, string> = { Timeout: 'timer', Immediate: 'immediate', FSReqCallback: 'file operation', FSReqPromise: 'file operation' };
 
+// A file operation (a libuv request, not a handle) ends by itself: one still running right after the cleanups is work
+// in progress, not something a cleanup forgot: the app's last async write, or its loader's housekeeping (tsx expires
+// its disk cache with fs.promises.opendir() a moment after it starts; from Node 22.22/24.11 on, tsx's hooks run on
+// the main thread, so those requests are the app's own). Such requests get up to SETTLE_MS to finish; one still
+// pending then (a read of a FIFO nobody writes, say) is reported.
+const REQUESTS = new Set(['FSReqCallback', 'FSReqPromise']);
+const SETTLE_MS = 200;
+
+export async function settleRequests(): Promise<void> {
+  const until = performance.now() + SETTLE_MS;
+  while (process.getActiveResourcesInfo().some((kind) => REQUESTS.has(kind)) && performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 export function openResources(): OpenResource[] {
   const found: OpenResource[] = [];
   const accounted: string[] = [];

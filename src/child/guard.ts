@@ -50,6 +50,11 @@ if (send) {
     // A standby's own modules (its runner, the loaders) are not the app's: only what it loads once it runs counts.
     if (process.env.DEVSUP_STANDBY && isRecord(message) && ('watch:import' in message || 'watch:require' in message)) return true;
     const reported = isRecord(message) ? (message['watch:import'] ?? message['watch:require']) : undefined;
+    // Node reports modules even once the channel has closed (devsup gone, or the app's own process.disconnect()),
+    // by a process.send() without a callback: that emits ERR_IPC_CHANNEL_CLOSED as an 'error' event on process, which
+    // kills the app (before its cleanups, if it was devsup/child's own import of liveness.js: Node 24 reports every
+    // import() it resolves, of a loaded module too). Nobody is left to read the report: drop it.
+    if (Array.isArray(reported) && !process.connected) return false;
     const stamped = Array.isArray(reported) ? { ...(message as object), 'devsup:ctime': reported.map(ctimeOf) } : message;
     return (send as (...args: unknown[]) => boolean).call(this, stamped, ...rest);
   } as typeof process.send;

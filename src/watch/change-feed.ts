@@ -35,6 +35,11 @@ export class ChangeFeed {
   readonly #quietMs: number;
   readonly #maxWaitMs: number;
   readonly #clock: Clock;
+  /**
+   * Asked when the quiet period ends: whether any of these files changed again unseen (the watcher looks at them).
+   * If so it has added them, and the burst goes on; a short quiet period then cannot cut a save in two.
+   */
+  lookAgain: ((paths: string[]) => boolean) | undefined;
 
   constructor(
     onChange: (paths: string[]) => void,
@@ -73,6 +78,8 @@ export class ChangeFeed {
 
   #settle(): void {
     this.#quietTimer = undefined;
+    const bounded = this.#episodeStart !== undefined && this.#clock.now() - this.#episodeStart >= this.#maxWaitMs;
+    if (!bounded && this.#episodePaths.size <= MASS_CHANGE_FILES && this.lookAgain?.([...this.#episodePaths])) return;
     this.#episodeStart = undefined;
     const paths = [...this.#episodePaths];
     this.#episodePaths.clear();

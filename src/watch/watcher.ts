@@ -1,6 +1,6 @@
 // The chokidar adapter: watches what the WatchSet says, turns file events into changes (dropping those the running
 // app already has, as Freshness judges), and feeds them to the quiet period.
-import type { Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -78,6 +78,29 @@ export function startWatcher(options: WatcherOptions): Watcher {
       );
     }, RECHECK_MS);
     seen.set(path, { ctimeMs, timer });
+  };
+
+  // When the quiet period ends: a file of the burst whose ctime moved since its last event was written again inside
+  // chokidar's 50 ms window. It is a change now, not at the recheck: the burst goes on, and the next app waits for it.
+  feed.lookAgain = (paths) => {
+    let again = false;
+    for (const relativePath of paths) {
+      const path = resolve(set.root, relativePath);
+      const last = seen.get(path)?.ctimeMs;
+      if (last === undefined) continue;
+      let ctimeMs: number;
+      try {
+        ctimeMs = statSync(path).ctimeMs;
+      } catch {
+        continue; // deleted meanwhile: its unlink is on the way
+      }
+      if (ctimeMs === last) continue;
+      recheck(path, ctimeMs);
+      if (inApp(path, ctimeMs)) continue;
+      changed(path, ctimeMs);
+      again = true;
+    }
+    return again;
   };
 
   // A file whose 'add' is reported is new only if it appeared after we started watching where it is: chokidar's

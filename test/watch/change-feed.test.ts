@@ -105,6 +105,35 @@ describe('ChangeFeed', () => {
     expect(log.filter((l) => l === 'settled')).toHaveLength(2);
   });
 
+  it('asks whether the files of the burst changed again unseen before it settles, and goes on if they did', () => {
+    const { changes, advance, log } = feed();
+    let writes = 1; // a.ts is written once more inside chokidar's window, which reports nothing for it
+    changes.lookAgain = (paths) => {
+      log.push(`look at ${paths.join(',')}`);
+      if (writes-- <= 0) return false;
+      changes.add('a.ts');
+      return true;
+    };
+    changes.add('a.ts');
+    advance(50);
+    expect(log).toEqual(['changed a.ts', 'look at a.ts', 'changed a.ts']);
+    advance(50);
+    expect(log).toEqual(['changed a.ts', 'look at a.ts', 'changed a.ts', 'look at a.ts', 'settled']);
+  });
+
+  it('does not look again past maxWait, nor at a mass change (its own longer quiet covers it)', () => {
+    const { changes, advance, log } = feed(50, 1000);
+    changes.lookAgain = () => {
+      log.push('look');
+      changes.add('a.ts');
+      return true;
+    };
+    changes.add('a.ts');
+    advance(1200);
+    expect(log.filter((l) => l === 'settled')).toHaveLength(1);
+    expect(log.filter((l) => l === 'look').length).toBeLessThanOrEqual(20);
+  });
+
   it('drops what is pending on cancel', () => {
     const { changes, advance, log } = feed();
     changes.add('a.ts');
