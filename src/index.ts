@@ -1,7 +1,7 @@
 // devsup's public API. Re-exports only.
 export { defineConfig, type Config, type Options } from './config/schema.js';
 export { DevsupError } from './core/errors.js';
-export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from './supervisor/logger.js';
+export { createLogger, type Logger, type LoggerOptions, type LogFn, type LogFormat, type LogLevel } from './supervisor/logger.js';
 export type { Exit, State, Trigger } from './core/state.js';
 export type { CleanupResult, StopReason } from './protocol/messages.js';
 export type { CleanupReport, Reaped, SupervisorEvents, TeardownReport } from './core/events.js';

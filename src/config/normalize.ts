@@ -64,7 +64,7 @@ const CHECKS: Record<ConfigKey, Check> = {
   killGrace: milliseconds,
   maxStopTimeout: milliseconds,
   readyTimeout: milliseconds,
-  standby: boolean,
+  standby: (v) => (typeof v === 'boolean' || v === 'warm' || v === 'on-change' ? undefined : 'true, false, "warm" or "on-change"'),
   signal: (v) =>
     typeof v === 'string' && v in constants.signals && v !== 'SIGKILL' && v !== 'SIGSTOP'
       ? undefined
@@ -138,7 +138,7 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
     killGrace: get('killGrace'),
     maxStopTimeout: get('maxStopTimeout'),
     readyTimeout: get('readyTimeout'),
-    standby: get('standby'),
+    standby: ((v) => (v === true ? 'warm' : v))(get('standby') as boolean | 'warm' | 'on-change'),
     signal: get('signal'),
     onCrash: get('onCrash'),
     clearScreen: get('clearScreen'),

@@ -53,10 +53,12 @@ export interface Config {
   /** An app that never calls ready() counts as ready after this many ms. */
   readyTimeout?: number;
   /**
-   * Boot the next app's process while the old one tears down (node, its flags, the preload, tsx's loader; nothing of
-   * the app), so that a restart does not wait for the boot. Node entries only.
+   * Boot the next app's process ahead (node, its flags, the preload, tsx's loader; nothing of the app), so that a
+   * restart does not wait for the boot: `'warm'` (the default, `true`) keeps one booted beside the running app, ready
+   * for the next restart; `'on-change'` boots it when a restart begins, behind the old app's teardown; `false` never.
+   * Node entries only.
    */
-  standby?: boolean;
+  standby?: boolean | 'warm' | 'on-change';
   /** The signal that asks an app to stop when it does not speak the IPC protocol, and the second rung of the ladder. */
   signal?: NodeJS.Signals;
   /** When the app crashes: wait for a change (default), restart it with backoff, or exit with its code. */
@@ -98,7 +100,7 @@ export interface Options {
   readonly killGrace: number;
   readonly maxStopTimeout: number;
   readonly readyTimeout: number;
-  readonly standby: boolean;
+  readonly standby: 'warm' | 'on-change' | false;
   readonly signal: NodeJS.Signals;
   readonly onCrash: OnCrash;
   readonly clearScreen: boolean;
@@ -128,7 +130,7 @@ export const defaults = {
   killGrace: 1000,
   maxStopTimeout: 30_000,
   readyTimeout: 1000,
-  standby: true,
+  standby: 'warm',
   signal: 'SIGTERM',
   onCrash: 'wait',
   clearScreen: false,

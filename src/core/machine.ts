@@ -28,7 +28,7 @@ const isStale = (state: State, event: Event): boolean =>
 // How long an app must stay up after ready before its crashes are forgiven (or ten times the backoff, if longer).
 export const STABLE_MS = 5000;
 
-function ready(state: State, via: 'message' | 'timeout', inApp: readonly string[]): Step {
+function ready(state: State, via: 'message' | 'timeout', inApp: readonly string[], policy: Policy): Step {
   if (state.kind === 'running' && via === 'message') {
     // ready() after the timeout already counted the start: still worth reporting when it came.
     return { state, effects: [notify({ type: 'ready', runId: state.runId, via })] };
@@ -44,7 +44,8 @@ function ready(state: State, via: 'message' | 'timeout', inApp: readonly string[
   }
   if (!pending) {
     const stable: Effect[] = crashes ? [{ type: 'arm', runId, timer: 'stable', duration: { ms: Math.max(STABLE_MS, 10 * backoffMs(crashes)) } }] : [];
-    return { state: { kind: 'running', runId, sdk: state.sdk, ...withCrashes(crashes) }, effects: [{ type: 'disarm' }, ...said, ...stable] };
+    const warm: Effect[] = policy.warmStandby ? [{ type: 'prepare' }] : [];
+    return { state: { kind: 'running', runId, sdk: state.sdk, ...withCrashes(crashes) }, effects: [{ type: 'disarm' }, ...said, ...stable, ...warm] };
   }
   // A change arrived after the spawn and is not in this child: exactly one follow-up restart, now.
   const stop = beginStop(state, 'start', pending);
@@ -121,7 +122,7 @@ export function transition(state: State, event: Event, policy: Policy = defaultP
 
     case 'ready':
     case 'ready-timeout':
-      return ready(state, event.type === 'ready' ? 'message' : 'timeout', event.inApp ?? []);
+      return ready(state, event.type === 'ready' ? 'message' : 'timeout', event.inApp ?? [], policy);
 
     case 'stable':
       if (state.kind !== 'running' || !state.crashes) return same(state);

@@ -31,6 +31,8 @@ export interface Policy {
   onCrash: 'wait' | 'restart' | 'exit';
   /** The longest a stop may take, from the request, when the app asks for more time. */
   maxStopTimeout: number;
+  /** Keep the next app's process booted (a standby) while the app runs, not only once a restart begins. */
+  warmStandby?: boolean;
 }
 
 /**

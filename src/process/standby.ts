@@ -12,7 +12,7 @@ const RUNNER = fileURLToPath(new URL('../child/standby.js', import.meta.url));
 
 /** Whether this app can start from a standby: a Node entry run by devsup itself (not exec, not Python). */
 export function canStandby(options: Options): boolean {
-  return options.standby && reportsModules(options) && !options.shell;
+  return options.standby !== false && reportsModules(options) && !options.shell;
 }
 
 /** A direct start's command line, with the runner in place of the entry and the app's arguments. */

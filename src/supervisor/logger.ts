@@ -1,11 +1,24 @@
-// devsup's own log: pino underneath, short human lines on stderr by default, one JSON object a line with --log-format json.
-// stdout belongs to the app; devsup never writes there.
-import { pino, type Logger } from 'pino';
+// devsup's own log: short human lines on stderr by default, or one JSON object a line (pino) with --log-format json.
+// stdout belongs to the app; devsup never writes there. pino is loaded only for JSON: it is ~60 ms of devsup's start.
+import { createRequire } from 'node:module';
 import { styleText } from 'node:util';
 import type { LogFormat, LogLevel } from '../config/schema.js';
 
 export type { LogFormat, LogLevel };
-export type { Logger };
+
+/** One level's method: a message, or the record's fields and its message (pino's calling convention). */
+export interface LogFn {
+  (fields: object, message?: string): void;
+  (message: string): void;
+}
+
+/** What devsup logs through; a pino logger is one (pass your own to createSupervisor). */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
 
 export interface LoggerOptions {
   format: LogFormat;
@@ -15,33 +28,10 @@ export interface LoggerOptions {
   color?: boolean;
 }
 
+type Level = Exclude<LogLevel, 'silent'>;
+const LEVELS: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50, silent: Infinity };
 type Style = Parameters<typeof styleText>[0];
-const LEVEL_STYLE: Record<number, Style | undefined> = { 20: 'dim', 40: 'yellow', 50: 'red', 60: 'red' };
-
-// Human output: pino still builds the record (so fields and levels are the same in both formats); we print its message.
-// On a terminal it also keeps one status line (live teardown progress) below the log, redrawn in place.
-function humanStream(out: { write(line: string): unknown; columns?: number }, color: boolean, terminal: boolean) {
-  let status: string | undefined;
-  const clear = () => out.write('\r\x1b[2K');
-  return {
-    write(record: string) {
-      const { level, msg } = JSON.parse(record) as { level: number; msg?: string };
-      const line = `[devsup] ${msg ?? ''}`;
-      const style = color ? LEVEL_STYLE[level] : undefined;
-      if (status !== undefined) clear();
-      out.write(`${style ? styleText(style, line) : line}\n`);
-      if (status !== undefined) out.write(status);
-    },
-    status(text: string | undefined) {
-      if (!terminal) return;
-      if (status !== undefined) clear();
-      // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-      const line = text === undefined ? undefined : `[devsup] ${text}`.slice(0, Math.max(20, (out.columns || 80) - 1));
-      status = line === undefined ? undefined : color ? styleText('dim', line) : line;
-      if (status !== undefined) out.write(status);
-    },
-  };
-}
+const LEVEL_STYLE: Record<Level, Style | undefined> = { debug: 'dim', info: undefined, warn: 'yellow', error: 'red' };
 
 const statusLines = new WeakMap<Logger, (text: string | undefined) => void>();
 
@@ -50,17 +40,40 @@ export function statusLine(logger: Logger): ((text: string | undefined) => void)
   return statusLines.get(logger);
 }
 
+// Human output: `[devsup] message`, coloured by level on a terminal. On a terminal it also keeps one status line
+// (live teardown progress) below the log, redrawn in place.
+function humanLogger(out: { write(line: string): unknown; columns?: number }, level: LogLevel, color: boolean, terminal: boolean): Logger {
+  let status: string | undefined;
+  const clear = () => out.write('\r\x1b[2K');
+  const method = (name: Level): LogFn =>
+    ((fields: object | string, message?: string) => {
+      if (LEVELS[name] < LEVELS[level]) return;
+      const line = `[devsup] ${typeof fields === 'string' ? fields : (message ?? '')}`;
+      const style = color ? LEVEL_STYLE[name] : undefined;
+      if (status !== undefined) clear();
+      out.write(`${style ? styleText(style, line) : line}\n`);
+      if (status !== undefined) out.write(status);
+    }) as LogFn;
+  const logger: Logger = { debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') };
+  if (terminal && LEVELS[level] <= LEVELS.info) {
+    statusLines.set(logger, (text) => {
+      if (status !== undefined) clear();
+      // Cut to the terminal's width: a wrapped line could not be redrawn in place.
+      const line = text === undefined ? undefined : `[devsup] ${text}`.slice(0, Math.max(20, (out.columns || 80) - 1));
+      status = line === undefined ? undefined : color ? styleText('dim', line) : line;
+      if (status !== undefined) out.write(status);
+    });
+  }
+  return logger;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const out = options.stream ?? process.stderr;
   const onTerminal = out === process.stderr && process.stderr.isTTY === true;
-  const color = options.color ?? (onTerminal && process.stderr.hasColors?.() === true);
-  const human = options.format === 'human' ? humanStream(out, color, onTerminal) : undefined;
-  const logger = pino(
-    { level: options.level, base: options.format === 'json' ? { name: 'devsup' } : null, timestamp: options.format === 'json' },
-    human ?? out,
-  );
-  if (human && onTerminal && (options.level === 'debug' || options.level === 'info')) {
-    statusLines.set(logger, (text) => human.status(text));
+  if (options.format === 'human') {
+    const color = options.color ?? (onTerminal && process.stderr.hasColors?.() === true);
+    return humanLogger(out, options.level, color, onTerminal);
   }
-  return logger;
+  const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
+  return pino({ level: options.level, base: { name: 'devsup' }, timestamp: true }, out);
 }

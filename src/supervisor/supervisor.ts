@@ -40,7 +40,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     super();
     this.options = options;
     this.#log = logger;
-    this.#policy = { onCrash: options.onCrash, maxStopTimeout: options.maxStopTimeout };
+    this.#policy = { onCrash: options.onCrash, maxStopTimeout: options.maxStopTimeout, warmStandby: options.standby === 'warm' };
     installHooks(this, options.hooks, logger);
     let resolveClosed!: (exitCode: number) => void;
     this.#closed = new Promise<number>((resolve) => (resolveClosed = resolve));
