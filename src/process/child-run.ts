@@ -54,6 +54,8 @@ export class ChildRun {
   /** Every descendant seen while the tree was intact, by pid. */
   readonly #seen = new Map<number, Proc>();
   #snapshot: Promise<void> = Promise.resolve();
+  /** The snapshot that is queued and has not begun yet, if any. */
+  #queued: Promise<void> | undefined;
   /** The app's own start time (Proc.start), from the first snapshot. */
   #startedSince: string | undefined;
   #leftovers: Leftovers | undefined;
@@ -140,9 +142,15 @@ export class ChildRun {
     }
   }
 
-  /** Adds the app's current descendants to what this run has seen. Chained, so that a reap waits for all of them. */
+  /**
+   * Adds the app's current descendants to what this run has seen. Chained, so that a reap waits for all of them; and
+   * coalesced: while one is queued and not yet begun, asking again joins it (it will look at the table after the
+   * ask), so that however often it is asked, a rung waits for at most the scan under way and one more.
+   */
   snapshot(): Promise<void> {
-    this.#snapshot = this.#snapshot.then(async () => {
+    if (this.#queued) return this.#queued;
+    this.#queued = this.#snapshot = this.#snapshot.then(async () => {
+      this.#queued = undefined;
       if (!this.alive) return;
       try {
         const procs = await listProcesses();
