@@ -41,7 +41,7 @@ export class ChildRun {
   /** The cleanup running now (they run one at a time), and since when. */
   cleaning: { name: string; since: number } | undefined;
   openHandles: OpenResource[] = [];
-  killed: Reaped[] = [];
+  readonly killed: Reaped[] = [];
   /** Inherited by every process of this run (DEVSUP_RUN), to find the ones that leave the tree. */
   readonly token = randomUUID();
   /** How many loaded modules Node reported (an app run by node reports at least its entry). */
@@ -166,15 +166,15 @@ export class ChildRun {
   /** After the exit: what of this run's processes still runs (see reap.ts), looked for again at each call. */
   async leftovers(): Promise<number> {
     await this.#snapshot;
-    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince);
+    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince, this.killed);
     return (await this.#leftovers.scan()).length;
   }
 
-  /** Signals what is left of this run; what had to be signalled is added to `killed`. */
+  /** Signals what is left of this run (and, from now on, what each look finds); what had to be signalled is added to `killed`. */
   async signalLeftovers(signal: NodeJS.Signals): Promise<void> {
     await this.#snapshot;
-    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince);
-    this.killed.push(...(await this.#leftovers.signal(signal)));
+    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince, this.killed);
+    await this.#leftovers.signal(signal);
   }
 
   report(): TeardownReport {
