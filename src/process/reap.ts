@@ -139,29 +139,32 @@ export class Leftovers {
     this.#tracked.clear();
     for (const [pid, p] of found) this.#tracked.set(pid, p);
     const left = [...found.values()];
-    if (this.#rung) await this.#strike(left.filter((p) => !this.#hit.has(p.pid)), this.#rung);
+    if (this.#rung) await this.#strike(left, this.#rung);
     return left;
   }
 
-  /** A rung: signals what still runs; returns those of them not signalled before, described. */
-  async signal(signal: NodeJS.Signals): Promise<Reaped[]> {
+  /** A rung: signals what still runs, and from now on what each scan finds; what is new is added to `killed`. */
+  async signal(signal: NodeJS.Signals): Promise<void> {
     this.#rung = signal;
     this.#hit = new Set();
-    const before = this.#killed.length;
     await this.scan();
-    return this.#killed.slice(before);
   }
 
-  async #strike(procs: Proc[], signal: NodeJS.Signals): Promise<void> {
+  // Scans overlap (the reap's watch and a rung's): what one strikes is claimed at once, so that no other scan
+  // describes or signals it again.
+  async #strike(found: Proc[], signal: NodeJS.Signals): Promise<void> {
+    const hit = this.#hit;
+    const procs = found.filter((p) => !hit.has(p.pid));
     if (procs.length === 0) return;
+    for (const p of procs) hit.add(p.pid);
     const fresh = procs.filter((p) => !this.#described.has(p.pid));
+    for (const p of fresh) this.#described.set(p.pid, { pid: p.pid, command: '', listening: [] });
     const listening = await listeningAddresses(fresh.map((p) => p.pid));
     const described = await Promise.all(
       fresh.map(async (p) => ({ pid: p.pid, command: await commandOf(p.pid), listening: listening.get(p.pid) ?? [] })),
     );
     for (const r of described) this.#described.set(r.pid, r);
     this.#killed.push(...described);
-    for (const p of procs) this.#hit.add(p.pid);
     signalAll(procs.map((p) => p.pid), signal);
   }
 }
