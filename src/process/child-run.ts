@@ -40,6 +40,8 @@ export class ChildRun {
   readonly cleanups: CleanupResult[] = [];
   /** The cleanup running now (they run one at a time), and since when. */
   cleaning: { name: string; since: number } | undefined;
+  /** The app's latest report on its shutdown (stopping, a cleanup's start or end, shutdown-done), and when it came. */
+  lastReport: { what: string; at: number } | undefined;
   openHandles: OpenResource[] = [];
   readonly killed: Reaped[] = [];
   /** Inherited by every process of this run (DEVSUP_RUN), to find the ones that leave the tree. */
@@ -103,6 +105,9 @@ export class ChildRun {
   }
 
   #note(message: ChildMessage): void {
+    if (message.type === 'stopping') this.lastReport = { what: 'shutting down', at: now() };
+    if (message.type === 'shutdown-done') this.lastReport = { what: 'shutdown done', at: now() };
+    if (message.type === 'cleanup') this.lastReport = { what: `cleanup "${message.name}" ${message.status}`, at: now() };
     if (message.type === 'stopping') this.plan = message.cleanups;
     if (message.type !== 'cleanup') return;
     if (message.status === 'started') {
@@ -118,7 +123,7 @@ export class ChildRun {
     return this.exit === undefined && !this.#exiting && this.pid !== undefined;
   }
 
-  /** The cleanup running at this moment, and for how long. */
+  /** The cleanup running at this moment (as far as the app reported), and for how long. */
   cleanupRunning(): { name: string; forMs: number } | undefined {
     return this.cleaning ? { name: this.cleaning.name, forMs: now() - this.cleaning.since } : undefined;
   }
