@@ -26,11 +26,19 @@ export function withEnv(name: string, value?: string): number[] {
 /** Pids of the processes of a devsup run: those carrying its DEVSUP_RUN token. */
 export const ofRun = (token: string) => withEnv('DEVSUP_RUN', token);
 
-/** A marker every process of the test inherits; whatever carries it is killed by pid when the test ends. */
+/**
+ * A marker every process of the test inherits; whatever carries it is killed by pid when the test ends — looked for
+ * again until a look finds none, since a shell still starting processes (or re-forking) adds some after each look.
+ */
 export function marker(): Record<string, string> {
   const mark = randomUUID();
-  onTestFinished(() => {
-    for (const pid of withEnv('DEVSUP_TEST_MARK', mark)) if (pid !== process.pid) kill(pid);
+  onTestFinished(async () => {
+    for (let empty = 0, look = 0; empty < 3 && look < 200; look++) {
+      const left = withEnv('DEVSUP_TEST_MARK', mark).filter((pid) => pid !== process.pid);
+      for (const pid of left) kill(pid);
+      empty = left.length === 0 ? empty + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   });
   return { DEVSUP_TEST_MARK: mark };
 }
