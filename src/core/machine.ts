@@ -29,9 +29,12 @@ const isStale = (state: State, event: Event): boolean =>
 export const STABLE_MS = 5000;
 
 function ready(state: State, via: 'message' | 'timeout', inApp: readonly string[], policy: Policy): Step {
-  if (state.kind === 'running' && via === 'message') {
-    // ready() after the timeout already counted the start: still worth reporting when it came.
-    return { state, effects: [notify({ type: 'ready', runId: state.runId, via })] };
+  if (state.kind === 'running') {
+    // ready() after the timeout already counted the start: still worth reporting when it came, once. Any other ready
+    // in 'running' (sent again, or a flood of them) is nothing: no line, no snapshot, no work that could delay a rung.
+    if (via !== 'message' || !state.readyLate) return same(state);
+    const { readyLate: _said, ...told } = state;
+    return { state: told, effects: [notify({ type: 'ready', runId: state.runId, via })] };
   }
   if (state.kind !== 'starting') return same(state);
   const { runId, crashes } = state;
@@ -44,8 +47,9 @@ function ready(state: State, via: 'message' | 'timeout', inApp: readonly string[
   }
   if (!pending) {
     const stable: Effect[] = crashes ? [{ type: 'arm', runId, timer: 'stable', duration: { ms: Math.max(STABLE_MS, 10 * backoffMs(crashes)) } }] : [];
+    const late = via === 'timeout' ? { readyLate: true as const } : {};
     const warm: Effect[] = policy.warmStandby ? [{ type: 'prepare' }] : [];
-    return { state: { kind: 'running', runId, sdk: state.sdk, ...withCrashes(crashes) }, effects: [{ type: 'disarm' }, ...said, ...stable, ...warm] };
+    return { state: { kind: 'running', runId, sdk: state.sdk, ...withCrashes(crashes), ...late }, effects: [{ type: 'disarm' }, ...said, ...stable, ...warm] };
   }
   // A change arrived after the spawn and is not in this child: exactly one follow-up restart, now.
   const stop = beginStop(state, 'start', pending);
@@ -126,7 +130,7 @@ export function transition(state: State, event: Event, policy: Policy = defaultP
 
     case 'stable':
       if (state.kind !== 'running' || !state.crashes) return same(state);
-      return same({ kind: 'running', runId: state.runId, sdk: state.sdk });
+      return same({ kind: 'running', runId: state.runId, sdk: state.sdk, ...(state.readyLate ? { readyLate: true as const } : {}) });
 
     case 'changed':
       return changed(state, { reason: 'change', paths: event.paths, settled: false }, event.loop);

@@ -42,7 +42,8 @@ export interface Policy {
 export type State =
   | { kind: 'idle' }
   | { kind: 'starting'; runId: number; sdk: boolean; pending: Trigger | null; crashes?: number }
-  | { kind: 'running'; runId: number; sdk: boolean; crashes?: number }
+  /** `readyLate`: the start was counted ready by the timeout; the app's own ready, when it comes, is said once. */
+  | { kind: 'running'; runId: number; sdk: boolean; crashes?: number; readyLate?: true }
   | {
       kind: 'stopping';
       runId: number;

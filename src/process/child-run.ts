@@ -42,8 +42,10 @@ export class ChildRun {
   readonly cleanups: CleanupResult[] = [];
   /** The cleanup running now (they run one at a time), and since when. */
   cleaning: { name: string; since: number } | undefined;
+  /** The app's latest report on its shutdown (stopping, a cleanup's start or end, shutdown-done), and when it came. */
+  lastReport: { what: string; at: number } | undefined;
   openHandles: OpenResource[] = [];
-  killed: Reaped[] = [];
+  readonly killed: Reaped[] = [];
   /** Inherited by every process of this run (DEVSUP_RUN), to find the ones that leave the tree. */
   readonly token = randomUUID();
   /** How many loaded modules Node reported (an app run by node reports at least its entry). */
@@ -56,6 +58,8 @@ export class ChildRun {
   /** Every descendant seen while the tree was intact, by pid. */
   readonly #seen = new Map<number, Proc>();
   #snapshot: Promise<void> = Promise.resolve();
+  /** The snapshot that is queued and has not begun yet, if any. */
+  #queued: Promise<void> | undefined;
   /** The app's own start time (Proc.start), from the first snapshot. */
   #startedSince: string | undefined;
   #leftovers: Leftovers | undefined;
@@ -107,6 +111,9 @@ export class ChildRun {
   }
 
   #note(message: ChildMessage): void {
+    if (message.type === 'stopping') this.lastReport = { what: 'shutting down', at: now() };
+    if (message.type === 'shutdown-done') this.lastReport = { what: 'shutdown done', at: now() };
+    if (message.type === 'cleanup') this.lastReport = { what: `cleanup "${message.name}" ${message.status}`, at: now() };
     if (message.type === 'stopping') this.plan = message.cleanups;
     if (message.type !== 'cleanup') return;
     if (message.status === 'started') {
@@ -122,7 +129,7 @@ export class ChildRun {
     return this.exit === undefined && !this.#exiting && this.pid !== undefined;
   }
 
-  /** The cleanup running at this moment, and for how long. */
+  /** The cleanup running at this moment (as far as the app reported), and for how long. */
   cleanupRunning(): { name: string; forMs: number } | undefined {
     return this.cleaning ? { name: this.cleaning.name, forMs: now() - this.cleaning.since } : undefined;
   }
@@ -154,9 +161,15 @@ export class ChildRun {
     }
   }
 
-  /** Adds the app's current descendants to what this run has seen. Chained, so that a reap waits for all of them. */
+  /**
+   * Adds the app's current descendants to what this run has seen. Chained, so that a reap waits for all of them; and
+   * coalesced: while one is queued and not yet begun, asking again joins it (it will look at the table after the
+   * ask), so that however often it is asked, a rung waits for at most the scan under way and one more.
+   */
   snapshot(): Promise<void> {
-    this.#snapshot = this.#snapshot.then(async () => {
+    if (this.#queued) return this.#queued;
+    this.#queued = this.#snapshot = this.#snapshot.then(async () => {
+      this.#queued = undefined;
       if (!this.alive) return;
       try {
         const procs = await listProcesses();
@@ -172,15 +185,15 @@ export class ChildRun {
   /** After the exit: what of this run's processes still runs (see reap.ts), looked for again at each call. */
   async leftovers(): Promise<number> {
     await this.#snapshot;
-    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince);
+    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince, this.killed);
     return (await this.#leftovers.scan()).length;
   }
 
-  /** Signals what is left of this run; what had to be signalled is added to `killed`. */
+  /** Signals what is left of this run (and, from now on, what each look finds); what had to be signalled is added to `killed`. */
   async signalLeftovers(signal: NodeJS.Signals): Promise<void> {
     await this.#snapshot;
-    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince);
-    this.killed.push(...(await this.#leftovers.signal(signal)));
+    this.#leftovers ??= new Leftovers(this.#seen.values(), this.token, this.#startedSince, this.killed);
+    await this.#leftovers.signal(signal);
   }
 
   report(): TeardownReport {

@@ -3,7 +3,7 @@
 // command and the addresses they listen on, for the report.
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { Reaped } from '../core/events.js';
-import { descendantsOf, listProcesses, signalAll, survivors, type Proc } from './tree.js';
+import { descendantsOf, readTable, signalAll, survivors, type Proc } from './tree.js';
 
 export type { Reaped };
 
@@ -66,28 +66,42 @@ export async function listeningAddresses(pids: readonly number[]): Promise<Map<n
 /**
  * Processes whose environment carries DEVSUP_RUN=<token>: every process a run started, however it got away —
  * double forks and new sessions included, since the variable is inherited. Linux only (/proc/<pid>/environ).
+ * `unsure`: how many of those that may have been the run's had exited before their environment could be read.
  */
-export async function markedWith(token: string, procs: readonly Proc[], startedSince?: string): Promise<Proc[]> {
+export async function markedWith(token: string, procs: readonly Proc[], startedSince?: string): Promise<Proc[] & { unsure?: number }> {
   if (process.platform !== 'linux') return [];
   const needle = Buffer.from(`\0DEVSUP_RUN=${token}\0`);
   // Only processes started after the run's app (start times in clock ticks since boot): a handful, not the machine.
   const since = startedSince === undefined ? 0 : Number(startedSince);
+  let unsure = 0;
   const found = await Promise.all(
     procs.map(async (p) => {
       if (p.pid === process.pid || Number(p.start) < since) return undefined;
-      const environ = await readFile(`/proc/${p.pid}/environ`).catch(() => undefined);
+      const environ = await readFile(`/proc/${p.pid}/environ`).catch((error: NodeJS.ErrnoException) => (error.code === 'EACCES' ? undefined : Buffer.alloc(0)));
       if (!environ) return undefined;
+      // Empty: it exited meanwhile (the kernel shows no environment for an exiting process).
+      if (environ.length === 0) {
+        unsure++;
+        return undefined;
+      }
       // The first variable has no NUL before it: compare with one in front.
       return Buffer.concat([Buffer.from([0]), environ]).includes(needle) ? p : undefined;
     }),
   );
-  return found.filter((p): p is Proc => p !== undefined);
+  return Object.assign(found.filter((p): p is Proc => p !== undefined), { unsure });
 }
+
+// How many times one scan looks again when a look found nothing but something exited while it looked.
+const MAX_LOOKS = 5;
 
 /**
  * The leftovers of one run. Each scan looks again — at what it found before, the run's marker, and their
  * descendants — so that a process started by a leftover after the first look (a re-forking helper, a `setsid` in a
- * cleanup) is found too. What is signalled is described first (command, addresses), while it still runs.
+ * cleanup) is found too. A look that finds nothing while a process that may have been the run's exited during it
+ * is not believed: a process that forks and exits would otherwise slip between the listing and the read of its
+ * environment. Once a rung signalled (signal()), every later scan signals what it finds that the rung has not
+ * signalled yet: a process that re-forks faster than the rungs come is still reached. What is signalled is
+ * described first (command, addresses), while it still runs, and added to `killed`.
  */
 export class Leftovers {
   readonly #token: string;
@@ -95,34 +109,62 @@ export class Leftovers {
   /** Every process of the run found so far, by pid. */
   readonly #tracked = new Map<number, Proc>();
   readonly #described = new Map<number, Reaped>();
+  readonly #killed: Reaped[];
+  /** The signal of the rung reached (none before the first), and the pids it was sent to. */
+  #rung: NodeJS.Signals | undefined;
+  #hit = new Set<number>();
 
-  constructor(seen: Iterable<Proc>, token: string, startedSince: string | undefined) {
+  constructor(seen: Iterable<Proc>, token: string, startedSince: string | undefined, killed: Reaped[] = []) {
     for (const p of seen) this.#tracked.set(p.pid, p);
     this.#token = token;
     this.#startedSince = startedSince;
+    this.#killed = killed;
   }
 
-  /** What of the run still runs now. */
+  /** What of the run still runs now; signalled with the current rung's signal if it was not yet. */
   async scan(): Promise<Proc[]> {
-    const procs = await listProcesses().catch(() => [] as Proc[]);
-    const found = new Map<number, Proc>();
-    for (const p of [...survivors(this.#tracked.values(), procs), ...(await markedWith(this.#token, procs, this.#startedSince))]) {
-      for (const q of [p, ...descendantsOf(p.pid, procs)]) found.set(q.pid, q);
+    const since = this.#startedSince === undefined ? 0 : Number(this.#startedSince);
+    let found = new Map<number, Proc>();
+    for (let look = 1; ; look++) {
+      const { procs, exited } = await readTable().catch(() => ({ procs: [] as Proc[], exited: [] as Proc[] }));
+      const marked = await markedWith(this.#token, procs, this.#startedSince);
+      found = new Map<number, Proc>();
+      for (const p of [...survivors(this.#tracked.values(), procs), ...marked]) {
+        for (const q of [p, ...descendantsOf(p.pid, procs)]) found.set(q.pid, q);
+      }
+      const ours = (p: Proc) => this.#tracked.has(p.pid) || p.start === '' || Number(p.start) >= since;
+      const unsure = (marked.unsure ?? 0) > 0 || exited.some(ours);
+      if (found.size > 0 || !unsure || look >= MAX_LOOKS) break;
     }
     this.#tracked.clear();
     for (const [pid, p] of found) this.#tracked.set(pid, p);
-    return [...found.values()];
+    const left = [...found.values()];
+    if (this.#rung) await this.#strike(left, this.#rung);
+    return left;
   }
 
-  /** Signals what still runs; returns those of them not signalled before, described. */
-  async signal(signal: NodeJS.Signals): Promise<Reaped[]> {
-    const left = (await this.scan()).filter((p) => !this.#described.has(p.pid));
-    const listening = await listeningAddresses(left.map((p) => p.pid));
-    const fresh = await Promise.all(
-      left.map(async (p) => ({ pid: p.pid, command: await commandOf(p.pid), listening: listening.get(p.pid) ?? [] })),
+  /** A rung: signals what still runs, and from now on what each scan finds; what is new is added to `killed`. */
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    this.#rung = signal;
+    this.#hit = new Set();
+    await this.scan();
+  }
+
+  // Scans overlap (the reap's watch and a rung's): what one strikes is claimed at once, so that no other scan
+  // describes or signals it again.
+  async #strike(found: Proc[], signal: NodeJS.Signals): Promise<void> {
+    const hit = this.#hit;
+    const procs = found.filter((p) => !hit.has(p.pid));
+    if (procs.length === 0) return;
+    for (const p of procs) hit.add(p.pid);
+    const fresh = procs.filter((p) => !this.#described.has(p.pid));
+    for (const p of fresh) this.#described.set(p.pid, { pid: p.pid, command: '', listening: [] });
+    const listening = await listeningAddresses(fresh.map((p) => p.pid));
+    const described = await Promise.all(
+      fresh.map(async (p) => ({ pid: p.pid, command: await commandOf(p.pid), listening: listening.get(p.pid) ?? [] })),
     );
-    for (const r of fresh) this.#described.set(r.pid, r);
-    signalAll(this.#tracked.keys(), signal);
-    return fresh;
+    for (const r of described) this.#described.set(r.pid, r);
+    this.#killed.push(...described);
+    signalAll(procs.map((p) => p.pid), signal);
   }
 }

@@ -15,7 +15,8 @@ export interface Proc {
 // synchronously (a couple of ms for the whole table), allocates nothing.
 const statBuffer = Buffer.alloc(4096);
 
-function readProc(pid: number): Proc | undefined {
+/** A process read from /proc: live, exited (a zombie: only its parent's wait() is missing), or gone meanwhile. */
+function readStat(pid: number): Proc | { exited: Proc } | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(`/proc/${pid}/stat`, 'r');
@@ -23,8 +24,8 @@ function readProc(pid: number): Proc | undefined {
     // The command name (field 2) may hold spaces and parentheses: the fields we want come after its last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // A zombie has exited already; only its parent's wait() is missing (and a container's pid 1 may never do it).
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return { pid, ppid: Number(fields[1]), start: fields[19] ?? '' };
+    const proc = { pid, ppid: Number(fields[1]), start: fields[19] ?? '' };
+    return fields[0] === 'Z' || fields[0] === 'X' ? { exited: proc } : proc;
   } catch {
     return undefined; // gone meanwhile
   } finally {
@@ -32,16 +33,30 @@ function readProc(pid: number): Proc | undefined {
   }
 }
 
+/**
+ * The process table, and what ended while it was read: `exited`, processes listed that had exited by the time they
+ * were read (zombies; `start` known) or were gone altogether (`start` empty). A process that forks and exits (a
+ * re-forking helper) can be missed by a listing that is not atomic — its new copy started after the directory was
+ * read — but then its exit shows here: a look that finds nothing is conclusive only if nothing of interest exited
+ * meanwhile. Linux only; elsewhere `exited` is empty.
+ */
+export async function readTable(): Promise<{ procs: Proc[]; exited: Proc[] }> {
+  if (process.platform !== 'linux') return { procs: await listProcesses(), exited: [] };
+  const procs: Proc[] = [];
+  const exited: Proc[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const read = readStat(Number(name));
+    if (read === undefined) exited.push({ pid: Number(name), ppid: 0, start: '' });
+    else if ('exited' in read) exited.push(read.exited);
+    else procs.push(read);
+  }
+  return { procs, exited };
+}
+
 /** Every process on the machine, with its parent. Linux reads /proc; macOS and the BSDs ask ps; Windows has none. */
 export async function listProcesses(): Promise<Proc[]> {
-  if (process.platform === 'linux') {
-    const procs: Proc[] = [];
-    for (const name of await readdir('/proc')) {
-      const proc = /^\d+$/.test(name) ? readProc(Number(name)) : undefined;
-      if (proc) procs.push(proc);
-    }
-    return procs;
-  }
+  if (process.platform === 'linux') return (await readTable()).procs;
   if (process.platform === 'win32') return [];
   const { execa } = await import('execa'); // only where there is no /proc; loaded on first use
   // reject: false also covers a missing ps (a slim container): the listing is then empty, never a crash.

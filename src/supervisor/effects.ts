@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Options } from '../config/schema.js';
 import { DevsupError } from '../core/errors.js';
 import type { SupervisorEvents } from '../core/events.js';
-import type { Effect, Event } from '../core/state.js';
+import type { Effect, Event, Timer } from '../core/state.js';
 import { ChildRun, type RunHandlers } from '../process/child-run.js';
 import { describeApp, readEnvFile } from '../process/spawn.js';
 import { canStandby, runMessage, standbyCommand, standbyInputs } from '../process/standby.js';
@@ -46,6 +46,8 @@ export class Shell implements Narrated {
   #standby: { run: ChildRun; inputs: string } | undefined;
   readonly #closed: ShellOptions['closed'];
   readonly timers = new Timers();
+  /** Which arming of each timer is the current one (see 'arm'). */
+  #armed: Partial<Record<Timer, number>> = {};
   readonly progress: Progress;
   readonly freshness: Freshness;
   readonly loops = new LoopGuard();
@@ -135,10 +137,16 @@ export class Shell implements Narrated {
           : () => ({ type: timer, runId });
         const ms =
           typeof duration === 'object' ? duration.ms : duration === 'deadline' ? this.timers.deadlineLeft() : this.options[duration];
-        this.timers.arm(timer, ms, () => this.dispatch(event()), timer === 'escalate' && duration !== 'deadline');
+        // A timer fires before the I/O that is waiting is read (after devsup was stopped, SIGSTOP/SIGCONT, or starved):
+        // its event goes in after one turn of the loop, so that the machine and the log judge from the app's latest
+        // reports (a cleanup that finished meanwhile, the exit), and not at all if that turn disarmed or re-armed it.
+        const armed = (this.#armed[timer] = (this.#armed[timer] ?? 0) + 1);
+        const fire = () => setImmediate(() => this.#armed[timer] === armed && this.dispatch(event()));
+        this.timers.arm(timer, ms, fire, timer === 'escalate' && duration !== 'deadline');
         return;
       }
       case 'disarm':
+        this.#armed = {};
         return this.timers.disarm();
       case 'reap': {
         const run = this.current(effect.runId);

@@ -69,8 +69,14 @@ export function narrate(shell: Narrated, notice: Notice): void {
       return run && ready(shell, run, notice.via);
     case 'escalated': {
       if (!run) return;
+      // From the app's latest report: a cleanup it started and has not reported finished, else what it said last
+      // (a cleanup that finished, its shutdown done) — never a cleanup it reported over. No "how long ago": when
+      // devsup itself was stopped, the report was read only now.
       const running = run.cleanupRunning();
-      const still = running ? `cleanup "${running.name}" still running after ${duration(running.forMs)}` : 'the app has not exited';
+      const last = run.lastReport?.what;
+      const still = running
+        ? `cleanup "${running.name}" still running after ${duration(running.forMs)}`
+        : last ? `the app has not exited (it last reported: ${last})` : 'the app has not exited';
       const fields = { runId: run.runId, cleanup: running?.name };
       if (notice.forced) log.warn(fields, `forced stop: SIGKILL to the app's process tree (${still})`);
       else if (notice.phase === 'terminating') log.warn(fields, `stop timeout (${options.stopTimeout} ms): ${still} → ${options.signal}`);
