@@ -46,6 +46,7 @@ describe('a start from the standby', () => {
 
   it('is discarded when the env file changed after it booted: the new app gets the new value', async () => {
     const project = new Project('identity.mjs');
+    project.write('supervisor.config.mjs', "export default { standby: 'on-change' };\n");
     project.write('.env', 'FROM_FILE=one\n');
     const devsup = project.run([project.entry, '--verbose', '--dotenv', '.env'], { env: { CLEANUP_MS: '600' } });
     await project.waitFor('identity');
@@ -62,6 +63,7 @@ describe('a start from the standby', () => {
 
   it('that died is replaced by a direct start, said only at debug level', async () => {
     const project = new Project('identity.mjs');
+    project.write('supervisor.config.mjs', "export default { standby: 'on-change' };\n"); // booted at the change, killed in the teardown
     const devsup = project.run([project.entry, '--verbose'], { env: { CLEANUP_MS: '600' } });
     await project.waitFor('identity');
     await devsup.waitForLine(/watching/);
@@ -72,6 +74,28 @@ describe('a start from the standby', () => {
     await until('version 2', () => identities(project).find((e) => e.version === 2));
     expect(devsup.count(/from the standby/)).toBe(0);
     expect(devsup.count(/\[devsup\] (?!.*standby).*error/i)).toBe(0);
+  });
+
+  it('warm (the default): booted once the app is ready, so that a quick restart skips the boot; a dead one is booted again at the change', async () => {
+    const project = new Project('identity.mjs');
+    const devsup = project.run([project.entry, '--verbose']);
+    await project.waitFor('identity');
+    const line = await devsup.waitForLine(/standby booting \(pid \d+\)/);
+    const warm = Number(/pid (\d+)/.exec(line)![1]);
+    const readyAt = devsup.lines().findIndex((l) => /ready in \d+ ms/.test(l));
+    expect(devsup.lines().indexOf(line)).toBeGreaterThan(readyAt);
+    await devsup.waitForLine(/watching/);
+    project.setVersion(2);
+    await until('version 2', () => identities(project).find((e) => e.version === 2));
+    expect(identities(project).find((e) => e.version === 2)!.pid).toBe(warm);
+    // The next one is booted once version 2 is ready; killed, it is booted again when the restart begins.
+    const next = Number(/pid (\d+)/.exec(await devsup.waitForLine(/standby booting \(pid \d+\)/, 2))![1]);
+    kill(next);
+    await until('the killed standby gone', () => !isAlive(next));
+    project.setVersion(3);
+    await until('version 3', () => identities(project).find((e) => e.version === 3));
+    expect(devsup.count(/standby booting/)).toBeGreaterThanOrEqual(3);
+    expect(identities(project).find((e) => e.version === 3)!.pid).not.toBe(next);
   });
 
   it('does not outlive devsup: Ctrl-C during a teardown, and a SIGKILLed devsup', async () => {
