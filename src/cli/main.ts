@@ -7,7 +7,7 @@ import { findConfigFile, loadConfigFile } from '../config/load-file.js';
 import { normalize, type Layer } from '../config/normalize.js';
 import { DevsupError } from '../core/errors.js';
 import { createLogger } from '../supervisor/logger.js';
-import { findNodemonConfig } from '../config/nodemon.js';
+import { findNodemonConfig, findPackageMain } from '../config/nodemon.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 
 const HELP = `devsup — restarts your Node.js or Python app on change, after its cleanups have run
@@ -58,7 +58,7 @@ Examples
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { command, values, configFile } = parseArgs(argv);
+  const { command, values, configFile, notes } = parseArgs(argv);
   if (command === 'help') {
     process.stdout.write(HELP);
     return 0;
@@ -72,8 +72,13 @@ async function main(argv: string[]): Promise<number> {
   const file = configFile ?? findConfigFile(process.cwd());
   const nodemon = file ? undefined : findNodemonConfig(process.cwd());
   const fileLayer = file ? await loadConfigFile(file) : nodemon?.layer;
-  const options = normalize(fileLayer ? [fileLayer, cli] : [cli], fileLayer?.base ?? process.cwd());
+  const layers = fileLayer ? [fileLayer, cli] : [cli];
+  // Nothing names what to run: package.json's main, as bare `nodemon` runs it.
+  const named = layers.some((layer) => layer.values.entry !== undefined || layer.values.exec !== undefined);
+  const main = named ? undefined : findPackageMain(process.cwd());
+  const options = normalize(main ? [main, ...layers] : layers, fileLayer?.base ?? process.cwd());
   const logger = createLogger({ format: options.logFormat, level: options.logLevel });
+  for (const note of notes) logger.info(note);
   if (nodemon) {
     const skipped = nodemon.unsupported.length > 0 ? `; not taken over: ${nodemon.unsupported.join(', ')}` : '';
     logger.info({ config: nodemon.layer.source }, `using ${nodemon.layer.source} (no supervisor.config.ts found)${skipped}`);

@@ -72,3 +72,19 @@ export function findNodemonConfig(dir: string): { layer: Layer; unsupported: str
   const { values, unsupported } = fromNodemon(config as Record<string, unknown>);
   return { layer: { source, values, base: dir }, unsupported };
 }
+
+/**
+ * package.json's `main` in `dir`, as an options layer: what bare `nodemon` runs when nothing else names a script.
+ * Undefined when there is no package.json or it has no `main`.
+ */
+export function findPackageMain(dir: string): Layer | undefined {
+  const packageJson = join(dir, 'package.json');
+  if (!existsSync(packageJson)) return undefined;
+  let main: unknown;
+  try {
+    main = (JSON.parse(readFileSync(packageJson, 'utf8')) as { main?: unknown }).main;
+  } catch {
+    return undefined; // a broken package.json is reported where it matters (nodemonConfig), not here
+  }
+  return typeof main === 'string' && main !== '' ? { source: 'package.json main', values: { entry: main }, base: dir } : undefined;
+}

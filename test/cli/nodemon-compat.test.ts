@@ -1,0 +1,57 @@
+// nodemon's habits under devsup (issue 14), each in a real run: bare `devsup`, nodemon's flags and node's own, exec
+// through a shell, delay as nodemon reads it, node_modules/.bin on the PATH, the exit code after Ctrl-C.
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Project, ROOT } from '../helpers/harness.js';
+
+describe('bare devsup runs the configured entry, as bare nodemon does', () => {
+  it("package.json's main", async () => {
+    const project = new Project('env-echo.mjs');
+    project.write('package.json', JSON.stringify({ private: true, type: 'module', main: 'env-echo.mjs' }));
+    const devsup = project.run([], { args: [] });
+    await devsup.ready();
+    expect(devsup.lines()[0]).toMatch(/^\[devsup\] started env-echo\.mjs \(pid \d+\)$/);
+  });
+
+  it("nodemon.json's script wins over main", async () => {
+    const project = new Project('env-echo.mjs');
+    project.write('package.json', JSON.stringify({ private: true, type: 'module', main: 'nosuch.mjs' }));
+    project.write('nodemon.json', JSON.stringify({ script: 'env-echo.mjs' }));
+    const devsup = project.run([], { args: [] });
+    await devsup.ready();
+    await devsup.waitForLine(/started env-echo\.mjs/);
+  });
+
+  it('supervisor.config.ts entry, with options and no entry on the command line', async () => {
+    const project = new Project('env-echo.mjs');
+    project.write('supervisor.config.mjs', "export default { entry: 'env-echo.mjs' };\n");
+    const devsup = project.run([], { args: ['--stop-timeout', '700'] });
+    await devsup.ready();
+    await devsup.waitForLine(/started env-echo\.mjs/);
+  });
+});
+
+describe("nodemon's flags and node's own", () => {
+  it('nodemon -L -r tsconfig-paths/register src/app/index.ts --watch "src/**/*.{ts,js}", with devsup in its place', async () => {
+    const project = new Project('env-echo.mjs');
+    cpSync(join(ROOT, 'fixtures/nodemon-flags'), project.dir, { recursive: true });
+    const devsup = project.run([], { args: ['-L', '-r', './preload.cjs', 'src/app/index.ts', '--watch', 'src/**/*.{ts,js}', '--inspect=0', '--', '--port', '4000'] });
+    await devsup.ready();
+    const [first] = await project.waitFor('start');
+    expect(first).toMatchObject({ preloaded: 'by -r ./preload.cjs', argv: ['--port', '4000'] });
+    expect(first!.execArgv).toEqual(expect.arrayContaining(['-r', './preload.cjs', '--inspect=0']));
+    // A file the app never loads, named by the glob, restarts it (-L: found by polling).
+    project.write('src/app/other.js', 'export {};\n');
+    await project.waitFor('start', 2);
+    await devsup.waitForLine(/change in src\/app\/other\.js → restarting/);
+  });
+
+  it('--exitcrash ends devsup with the crash, --no-stdin leaves stdin alone, --spawn says it is not needed', async () => {
+    const project = new Project('crashes.mjs');
+    const devsup = project.run([], { args: ['crashes.mjs', '--exitcrash', '--no-stdin', '--spawn'], env: { EXIT_CODE: '4' } });
+    expect(await devsup.exited).toEqual({ code: 4, signal: null });
+    await devsup.waitForLine(/--spawn: not needed, devsup always spawns the app/);
+    await devsup.waitForLine(/exiting \(onCrash: exit\)/);
+  });
+});
