@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { DevsupError, didYouMean } from '../core/errors.js';
 import { HOOK_EVENTS } from '../core/events.js';
-import { splitCommand } from './command.js';
+import { parseCommand } from './command.js';
 import { CONFIG_KEYS, defaults, type Config, type ConfigKey, type Options } from './schema.js';
 
 /** One source of options: where it came from (for messages) and how its keys are spelled there. */
@@ -116,14 +116,18 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
   const python = get('python');
   const exec = get('exec');
   const poll = get('poll');
+  // A command line with shell syntax (`node --version && node a.js`, a pipe, `$VAR`) runs through the shell, whole, as
+  // under nodemon; so does any command line when `shell` is set. Otherwise it is split as a shell would and run without one.
+  const parsed = typeof exec === 'string' ? parseCommand(exec) : undefined;
+  const shell = get('shell') || parsed?.shell !== undefined;
   const options: Options = {
     entry: typeof merged.entry === 'string' ? fromBase('entry', merged.entry) : undefined,
     args: Object.freeze([...get('args')]),
     nodeArgs: Object.freeze([...get('nodeArgs')]),
     // A path (it has a slash) is relative to where it was written; a bare name is looked up on the PATH.
     python: /[\\/]/.test(python) ? fromBase('python', python) : python,
-    exec: exec === undefined ? undefined : Object.freeze(typeof exec === 'string' ? splitCommand(exec) : [...exec]),
-    shell: get('shell'),
+    exec: exec === undefined ? undefined : Object.freeze(typeof exec === 'string' ? (shell ? [exec.trim()] : parsed!.words) : [...exec]),
+    shell,
     cwd,
     env: Object.freeze({ ...get('env') }),
     envFile: typeof merged.envFile === 'string' ? fromBase('envFile', merged.envFile) : undefined,

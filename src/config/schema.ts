@@ -16,8 +16,9 @@ export interface Config {
   /** The Python interpreter for a .py entry: a name looked up on the PATH, or a path (e.g. ".venv/bin/python"). */
   python?: string;
   /**
-   * Run this command instead of node, with the entry (if any) appended: "python -u app.py" (split on spaces; a
-   * backslash escapes one) or an array of arguments. No shell unless `shell`.
+   * Run this command instead of node, with the entry (if any) appended: "python -u app.py" (split into words as a
+   * shell would: quotes and backslashes) or an array of arguments. A string with shell syntax (`&&`, `|`, `;`, `>`,
+   * `$VAR`, a glob, `VAR=x cmd`) runs through the shell, as nodemon runs every exec; otherwise no shell unless `shell`.
    */
   exec?: string | string[];
   /** Run `exec` through the system shell (pipes, globs, `&&`). */

@@ -100,11 +100,19 @@ export function commandLine(options: Options): { file: string; args: string[] } 
   const entry = options.entry === undefined ? [] : [options.entry];
   if (options.exec) {
     const [file, ...rest] = options.exec;
-    return { file: file!, args: [...rest, ...entry, ...options.args] };
+    // Through a shell the line is joined into one string: what devsup appends is quoted for it, so that it stays one word.
+    const appended = [...entry, ...options.args].map((arg) => (options.shell ? shellQuote(arg) : arg));
+    return { file: file!, args: [...rest, ...appended] };
   }
   if (isPython(options.entry)) return { file: options.python, args: [...entry, ...options.args] };
   const loader = options.entry && TS_EXTENSIONS.has(extname(options.entry)) ? ['--import', tsxLoaderUrl()] : [];
   return { file: process.execPath, args: [...options.nodeArgs, '--import', guardUrl(), ...loader, ...entry, ...options.args] };
+}
+
+// One word for sh (or cmd.exe on Windows), quoted only when it needs to be.
+function shellQuote(arg: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
+  return process.platform === 'win32' ? `"${arg.replace(/"/g, '""')}"` : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Variables from envFile that the environment devsup runs in does not already set (as with node --env-file). */

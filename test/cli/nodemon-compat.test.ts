@@ -3,7 +3,7 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Project, ROOT } from '../helpers/harness.js';
+import { Project, ROOT, until } from '../helpers/harness.js';
 
 describe('bare devsup runs the configured entry, as bare nodemon does', () => {
   it("package.json's main", async () => {
@@ -53,5 +53,30 @@ describe("nodemon's flags and node's own", () => {
     expect(await devsup.exited).toEqual({ code: 4, signal: null });
     await devsup.waitForLine(/--spawn: not needed, devsup always spawns the app/);
     await devsup.waitForLine(/exiting \(onCrash: exit\)/);
+  });
+});
+
+describe('exec as nodemon runs it', () => {
+  it('through a shell when it has shell operators: nodemon.json "node --version && node app.mjs" runs both', async () => {
+    const project = new Project('argv-echo.mjs');
+    project.write('nodemon.json', JSON.stringify({ exec: 'node --version && node argv-echo.mjs one' }));
+    const devsup = project.run([], { args: [] });
+    const [first] = await project.waitFor('start');
+    expect(first!.argv).toEqual(['one']);
+    await until('node --version on stdout', () => /^v\d+\.\d+\.\d+$/m.test(devsup.stdout));
+  });
+
+  it('through a shell, with the app arguments devsup appends quoted for it', async () => {
+    const project = new Project('argv-echo.mjs');
+    project.run([], { args: ['--exec', 'cd . && node argv-echo.mjs', '--', "it's one", '$HOME'] });
+    const [first] = await project.waitFor('start');
+    expect(first!.argv).toEqual(["it's one", '$HOME']);
+  });
+
+  it('split as a shell would: --exec "node argv-echo.mjs \'hello world\'" gives the app one argument', async () => {
+    const project = new Project('argv-echo.mjs');
+    project.run([], { args: ['--exec', "node argv-echo.mjs 'hello world' \"a b\" c\\ d"] });
+    const [first] = await project.waitFor('start');
+    expect(first!.argv).toEqual(['hello world', 'a b', 'c d']);
   });
 });
