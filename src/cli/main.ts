@@ -7,7 +7,7 @@ import { findConfigFile, loadConfigFile } from '../config/load-file.js';
 import { normalize, type Layer } from '../config/normalize.js';
 import { DevsupError } from '../core/errors.js';
 import { createLogger } from '../supervisor/logger.js';
-import { findNodemonConfig, findPackageMain } from '../config/nodemon.js';
+import { findNodemonConfig, findPackageMain, loadNodemonFile } from '../config/nodemon.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 
 const HELP = `devsup — restarts your Node.js or Python app on change, after its cleanups have run
@@ -69,8 +69,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cli: Layer = { source: 'command line', values, base: process.cwd(), spell: kebab };
-  const file = configFile ?? findConfigFile(process.cwd());
-  const nodemon = file ? undefined : findNodemonConfig(process.cwd());
+  // --config names a supervisor.config.*, or (nodemon's meaning) a nodemon.json-style file.
+  const nodemonFile = configFile !== undefined && /\.json$/i.test(configFile);
+  const file = nodemonFile ? undefined : (configFile ?? findConfigFile(process.cwd()));
+  const nodemon = nodemonFile ? loadNodemonFile(configFile) : file ? undefined : findNodemonConfig(process.cwd());
   const fileLayer = file ? await loadConfigFile(file) : nodemon?.layer;
   const layers = fileLayer ? [fileLayer, cli] : [cli];
   // Nothing names what to run: package.json's main, as bare `nodemon` runs it.
@@ -80,8 +82,10 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ format: options.logFormat, level: options.logLevel });
   for (const note of notes) logger.info(note);
   if (nodemon) {
+    const why = nodemonFile ? '(--config)' : '(no supervisor.config.ts found)';
+    const taken = nodemon.taken.length > 0 ? `; ${nodemon.taken.join(', ')}` : '';
     const skipped = nodemon.unsupported.length > 0 ? `; not taken over: ${nodemon.unsupported.join(', ')}` : '';
-    logger.info({ config: nodemon.layer.source }, `using ${nodemon.layer.source} (no supervisor.config.ts found)${skipped}`);
+    logger.info({ config: nodemon.layer.source }, `using ${nodemon.layer.source} ${why}${taken}${skipped}`);
   } else if (file) {
     logger.debug({ config: file }, `config: ${file}`);
   }

@@ -80,3 +80,31 @@ describe('exec as nodemon runs it', () => {
     expect(first!.argv).toEqual(['hello world', 'a b', 'c d']);
   });
 });
+
+describe('delay, read as nodemon reads it', () => {
+  it('nodemon.json "delay": "500" is 500 ms (named in the using line), not 500 s', async () => {
+    const project = new Project('env-echo.mjs');
+    project.write('nodemon.json', JSON.stringify({ delay: '500' }));
+    const devsup = project.run(['env-echo.mjs']);
+    await devsup.ready();
+    await devsup.waitForLine(/using nodemon\.json \(no supervisor\.config\.ts found\); delay "500" = 500 ms$/);
+    const changed = Date.now();
+    project.write('.env', 'X=1\n');
+    const [, second] = await project.waitFor('start', 2, 10_000);
+    expect(second!.t - changed).toBeGreaterThanOrEqual(450);
+    expect(second!.t - changed).toBeLessThan(5000);
+  });
+
+  it('--delay 300ms is milliseconds on the command line (seconds without ms); --config names a nodemon.json', async () => {
+    const project = new Project('env-echo.mjs');
+    project.write('dev.nodemon.json', JSON.stringify({ script: 'env-echo.mjs', delay: 2500 }));
+    const devsup = project.run([], { args: ['--config', 'dev.nodemon.json', '--delay', '300ms', '-V'] });
+    await devsup.ready();
+    await devsup.waitForLine(/using dev\.nodemon\.json \(--config\); delay 2500 = 2500 ms$/);
+    const changed = Date.now();
+    project.write('.env', 'X=1\n');
+    const [, second] = await project.waitFor('start', 2, 10_000);
+    expect(second!.t - changed).toBeGreaterThanOrEqual(250);
+    expect(second!.t - changed).toBeLessThan(2000);
+  });
+});
