@@ -1,6 +1,6 @@
 // nodemon's habits under devsup (issue 14), each in a real run: bare `devsup`, nodemon's flags and node's own, exec
 // through a shell, delay as nodemon reads it, node_modules/.bin on the PATH, the exit code after Ctrl-C.
-import { cpSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Project, ROOT, until } from '../helpers/harness.js';
@@ -106,5 +106,34 @@ describe('delay, read as nodemon reads it', () => {
     const [, second] = await project.waitFor('start', 2, 10_000);
     expect(second!.t - changed).toBeGreaterThanOrEqual(250);
     expect(second!.t - changed).toBeLessThan(2000);
+  });
+});
+
+describe('node_modules/.bin on the PATH, as nodemon and npm run put it', () => {
+  it('exec finds a command installed in the project, or in a folder above it', async () => {
+    const project = new Project('argv-echo.mjs');
+    const bin = join(project.dir, 'node_modules/.bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'devsup-test-tool'), `#!/bin/sh\nexec "${process.execPath}" argv-echo.mjs tool "$@"\n`, { mode: 0o755 });
+    project.write('nodemon.json', JSON.stringify({ exec: 'devsup-test-tool from-nodemon-json' }));
+    const devsup = project.run([], { args: [] });
+    const [first] = await project.waitFor('start');
+    expect(first!.argv).toEqual(['tool', 'from-nodemon-json']);
+    expect(devsup.count(/command not found/)).toBe(0);
+  });
+
+  it('puts <cwd>/node_modules/.bin and each one above it first, nearest first', async () => {
+    const project = new Project('env-echo.mjs');
+    mkdirSync(join(project.dir, 'packages/app'), { recursive: true });
+    cpSync(join(project.dir, 'env-echo.mjs'), join(project.dir, 'packages/app/env-echo.mjs'));
+    cpSync(join(project.dir, 'record.mjs'), join(project.dir, 'packages/app/record.mjs'));
+    project.write('packages/app/supervisor.config.mjs', "export default { entry: 'env-echo.mjs', cwd: '.' };\n");
+    project.write('packages/app/print-path.mjs', "import { record } from './record.mjs';\nrecord('start', { PATH: process.env.PATH });\nsetInterval(() => {}, 1000);\n");
+    project.run([], { args: ['--exec', 'node print-path.mjs', '--config', 'packages/app/supervisor.config.mjs'] });
+    const [first] = await project.waitFor('start');
+    const path = String(first!.PATH).split(':');
+    const app = join(project.dir, 'packages/app');
+    expect(path.slice(0, 3)).toEqual([join(app, 'node_modules/.bin'), join(project.dir, 'packages/node_modules/.bin'), join(project.dir, 'node_modules/.bin')]);
+    expect(path).toContain('/usr/bin');
   });
 });
