@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The command line: argv → options → supervisor; terminal signals; `rs` on stdin. The only place that exits.
 import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { kebab, parseArgs } from './args.js';
 import { findConfigFile, loadConfigFile } from '../config/load-file.js';
@@ -103,9 +104,11 @@ async function main(argv: string[]): Promise<number> {
   });
 
   let signals = 0;
+  let received: NodeJS.Signals | undefined;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       signals += 1;
+      received ??= signal;
       if (signals === 1) logger.info(`${signal}: stopping the app (again to force)`);
       void supervisor.close({ force: signals > 1 });
     });
@@ -118,7 +121,12 @@ async function main(argv: string[]): Promise<number> {
     });
   }
 
-  const closed = new Promise<number>((resolve) => supervisor.once('closed', ({ exitCode }) => resolve(exitCode)));
+  // Stopped by a signal: an app that the stop killed (exit 128 + n: devsup's SIGTERM, or SIGKILL) makes devsup exit
+  // 128 + the signal devsup itself received, as nodemon and tsx watch do (130 after Ctrl-C); an app that ended with
+  // a code of its own (its cleanups ran: 0, or 1 when one failed) is followed.
+  const closed = new Promise<number>((resolve) =>
+    supervisor.once('closed', ({ exitCode }) => resolve(received && exitCode > 128 ? 128 + osConstants.signals[received] : exitCode)),
+  );
   supervisor.start().catch((error: unknown) => {
     // Bad input ends devsup; an app that crashes leaves it waiting for changes (or as onCrash says).
     if (error instanceof DevsupError && error.exitCode === 2) {

@@ -137,3 +137,24 @@ describe('node_modules/.bin on the PATH, as nodemon and npm run put it', () => {
     expect(path).toContain('/usr/bin');
   });
 });
+
+describe('the exit code after a signal to devsup', () => {
+  it.each([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const)(
+    '%s to devsup alone, the app without devsup/child stopped by its SIGTERM: exits %i, as nodemon and tsx watch',
+    async (signal, code) => {
+      const project = new Project('env-echo.mjs');
+      const devsup = project.run(['env-echo.mjs']);
+      await devsup.ready();
+      devsup.process.kill(signal);
+      expect(await devsup.exited).toEqual({ code, signal: null });
+    },
+  );
+
+  it("an app that ends with a code of its own (its cleanups ran): devsup exits with that code", async () => {
+    const project = new Project('commonjs-app.cts');
+    const devsup = project.run([project.entry]);
+    await devsup.ready();
+    devsup.process.kill('SIGINT');
+    expect(await devsup.exited).toEqual({ code: 0, signal: null });
+  });
+});
