@@ -13,6 +13,7 @@ export const OPTIONS = {
   'kill-grace': { type: 'string' },
   'max-stop-timeout': { type: 'string' },
   'ready-timeout': { type: 'string' },
+  'quiet-period': { type: 'string' },
   debounce: { type: 'string' },
   delay: { type: 'string', short: 'd' },
   signal: { type: 'string', short: 's' },
@@ -170,7 +171,9 @@ export function parseArgs(argv: string[]): ParsedArgs {
     killGrace: numeric(v['kill-grace']),
     maxStopTimeout: numeric(v['max-stop-timeout']),
     readyTimeout: numeric(v['ready-timeout']),
-    debounce: numeric(v.debounce) ?? (v.delay === undefined ? undefined : parseDelay(v.delay)),
+    // nodemon's --delay is the quiet period in seconds (or Nms); --debounce (deprecated, named by normalize) wins over it.
+    quietPeriod: numeric(v['quiet-period']) ?? (v.delay === undefined || v.debounce !== undefined ? undefined : parseDelay(v.delay)),
+    debounce: numeric(v.debounce),
     signal: v.signal,
     watch: v.watch,
     watchAll: v['watch-all'],

@@ -79,8 +79,10 @@ async function main(argv: string[]): Promise<number> {
   // Nothing names what to run: package.json's main, as bare `nodemon` runs it.
   const named = layers.some((layer) => layer.values.entry !== undefined || layer.values.exec !== undefined);
   const main = named ? undefined : findPackageMain(process.cwd());
-  const options = normalize(main ? [main, ...layers] : layers, fileLayer?.base ?? process.cwd());
+  const deprecations: string[] = [];
+  const options = normalize(main ? [main, ...layers] : layers, fileLayer?.base ?? process.cwd(), (line) => deprecations.push(line));
   const logger = createLogger({ format: options.logFormat, level: options.logLevel });
+  for (const line of deprecations) logger.warn(line);
   for (const note of notes) logger.info(note);
   if (nodemon) {
     const why = nodemonFile ? '(--config)' : '(no supervisor.config.ts found)';

@@ -51,7 +51,7 @@ export function fromNodemon(config: Record<string, unknown>): FromNodemon {
       const ms = parseConfigDelay(value);
       if (ms === undefined) unsupported.push(`delay ${JSON.stringify(value)} (nodemon.json's delay is milliseconds, e.g. 500; nodemon ignores this one too)`);
       else {
-        values.debounce = ms;
+        values.quietPeriod = ms;
         taken.push(`delay ${JSON.stringify(value)} = ${ms} ms`);
       }
     } else if (translate) Object.assign(values, translate(value));

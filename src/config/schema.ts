@@ -41,7 +41,9 @@ export interface Config {
   ignore?: string[];
   /** Only changes to files with these extensions restart (e.g. ["ts", "json"] or "ts,json"); empty: any file. */
   ext?: string[] | string;
-  /** Quiet period in ms: the next child starts once no change has come for this long. */
+  /** Quiet period in ms: the next child starts once no change has come for this long (nodemon's delay). */
+  quietPeriod?: number;
+  /** @deprecated named quietPeriod now. */
   debounce?: number;
   /** Poll the file system (ms between looks, or true for 100 ms) where events do not arrive: network drives, some containers. */
   poll?: number | boolean;
@@ -65,6 +67,10 @@ export interface Config {
   events?: string | number;
   /** The line typed on stdin that restarts the app ("rs", as in nodemon), or false to leave stdin alone. */
   restartable?: string | false;
+  /**
+   * Functions run in devsup at each step, named as the events: started, ready, restarting, crashed, exited (the
+   * first names start, restart, crash, exit still work, with a deprecation warning).
+   */
   hooks?: Hooks;
 }
 
@@ -88,6 +94,8 @@ export interface Options {
   readonly watchAll: boolean;
   readonly ignore: readonly string[];
   readonly ext: readonly string[];
+  readonly quietPeriod: number;
+  /** @deprecated the same value as quietPeriod, kept while the supervisor reads it. */
   readonly debounce: number;
   readonly poll: number | false;
   readonly stopTimeout: number;
@@ -101,6 +109,7 @@ export interface Options {
   readonly logLevel: LogLevel;
   readonly events: string | number | undefined;
   readonly restartable: string | false;
+  /** Keyed by the first names (start, ready, restart, crash, exit), whichever names the config used. */
   readonly hooks: Readonly<Hooks>;
 }
 
@@ -117,7 +126,7 @@ export const defaults = {
   // The teardown starts on the first change; the next child starts once no change came for this long. Above
   // chokidar's 50 ms per-file event throttle (so a burst of writes to one file stays one burst), and mostly hidden
   // behind the teardown, which takes about as long.
-  debounce: 75,
+  quietPeriod: 75,
   poll: false,
   stopTimeout: 5000,
   killGrace: 1000,
@@ -134,7 +143,7 @@ export const defaults = {
 
 export const CONFIG_KEYS = [
   'entry', 'args', 'nodeArgs', 'python', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext',
-  'debounce',
+  'quietPeriod', 'debounce',
   'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'signal', 'onCrash', 'clearScreen',
   'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
 ] as const satisfies readonly (keyof Config)[];

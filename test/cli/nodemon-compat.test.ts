@@ -158,3 +158,33 @@ describe('the exit code after a signal to devsup', () => {
     expect(await devsup.exited).toEqual({ code: 0, signal: null });
   });
 });
+
+describe('vocabulary (issue 12): quietPeriod and hooks named as the events', () => {
+  it('debounce and the hook start still work, each with one deprecation line naming the new name', async () => {
+    const project = new Project('env-echo.mjs');
+    project.write('supervisor.config.mjs', [
+      "import { appendFileSync } from 'node:fs';",
+      'const hook = (name) => () => appendFileSync(process.env.EVENTS, JSON.stringify({ event: `hook:${name}` }) + "\\n");',
+      "export default { entry: 'env-echo.mjs', debounce: 400, hooks: { start: hook('start'), restarting: hook('restarting') } };",
+      '',
+    ].join('\n'));
+    const devsup = project.run([], { args: [] });
+    await devsup.ready();
+    await project.waitFor('hook:start');
+    await devsup.waitForLine(/supervisor\.config\.mjs: debounce is deprecated: it is quietPeriod now/);
+    await devsup.waitForLine(/supervisor\.config\.mjs: hook start is deprecated: it is started now/);
+    expect(devsup.count(/deprecated/)).toBe(2);
+    const changed = Date.now();
+    project.write('.env', 'X=1\n');
+    const [, second] = await project.waitFor('start', 2, 10_000);
+    await project.waitFor('hook:restarting');
+    expect(second!.t - changed).toBeGreaterThanOrEqual(350);
+  });
+
+  it('--quiet-period sets it; --debounce says it is deprecated', async () => {
+    const project = new Project('env-echo.mjs');
+    const devsup = project.run(['env-echo.mjs', '--debounce', '50']);
+    await devsup.ready();
+    await devsup.waitForLine(/command line: --debounce is deprecated: it is --quiet-period now/);
+  });
+});

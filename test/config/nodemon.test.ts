@@ -24,7 +24,7 @@ describe('fromNodemon', () => {
       watch: ['src'],
       ignore: ['*.test.js', 'fixtures/*'],
       ext: ['js', 'json'],
-      debounce: 500,
+      quietPeriod: 500,
       signal: 'SIGINT',
       env: { NODE_ENV: 'development', PORT: '3000' },
       logLevel: 'debug',
@@ -36,7 +36,7 @@ describe('fromNodemon', () => {
   });
 
   it.each([[2500, 2500], ['2500', 2500], ['2.5', 2.5]])('delay %j is %j ms, as nodemon reads nodemon.json', (delay, ms) => {
-    expect(fromNodemon({ delay }).values.debounce).toBe(ms);
+    expect(fromNodemon({ delay }).values.quietPeriod).toBe(ms);
   });
 
   it('names a delay nodemon would not read as one', () => {
