@@ -1,64 +1,84 @@
 #!/usr/bin/env node
 // The command line: argv → options → supervisor; terminal signals; `rs` on stdin. The only place that exits.
 import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { kebab, parseArgs } from './args.js';
 import { findConfigFile, loadConfigFile } from '../config/load-file.js';
 import { normalize, type Layer } from '../config/normalize.js';
 import { DevsupError } from '../core/errors.js';
 import { createLogger } from '../supervisor/logger.js';
-import { findNodemonConfig } from '../config/nodemon.js';
+import { findNodemonConfig, findPackageMain, loadNodemonFile } from '../config/nodemon.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 
-const HELP = `devsup — restarts your Node.js or Python app on change, after its cleanups have run
+// The help: one row per option, the defaults in one column, every line within 80 columns (tested).
+const OPTION_ROWS: [flags: string, what: string, fallback?: string][] = [
+  ['--stop-timeout <ms>', "time for the app's cleanups", '5000'],
+  ['--kill-grace <ms>', 'after --signal, the time to SIGKILL', '1000'],
+  ['--max-stop-timeout <ms>', 'the most extendDeadline() can get', '30000'],
+  ['--ready-timeout <ms>', 'ready after this without ready()', '1000'],
+  ['-s, --signal <name>', 'stop signal without devsup/child', 'SIGTERM'],
+  ['--quiet-period <ms>', 'no change for this long: next start', '75'],
+  ['-d, --delay <s|Nms>', "nodemon's spelling: 2.5 or 2500ms", ''],
+  ['-w, --watch <path>', 'also watch a file/folder/glob', 'loaded files'],
+  ['', '(repeat; with --exec: instead of all)', ''],
+  ['--watch-all', 'watch the whole project, as nodemon', 'off'],
+  ['-i, --ignore <glob>', 'never restart for this (repeat)', 'node_modules,…'],
+  ['-e, --ext <list>', 'only these extensions, e.g. ts,json', 'any'],
+  ['--poll [ms]', 'poll instead of file system events', 'off (100 ms)'],
+  ['-L, --legacy-watch', "nodemon's: --poll", ''],
+  ['-P, --polling-interval <ms>', "nodemon's: poll every <ms>", ''],
+  ['-x, --exec <command>', 'run this (entry appended), not node', ''],
+  ['--shell', 'run --exec through the shell', 'on &&, |, $…'],
+  ['--node-arg <arg>', 'any other flag for node (repeat)', ''],
+  ['--python <path>', 'the interpreter for a .py entry', 'python3'],
+  ['--dotenv <file>', 'load a .env file before each start', ''],
+  ['--on-crash <policy>', 'wait | restart (backoff) | exit', 'wait'],
+  ['--exitcrash', "nodemon's: --on-crash exit", ''],
+  ['-I, --no-stdin', 'leave stdin to the app (no rs)', ''],
+  ['--clear', 'clear the screen at each restart', 'off'],
+  ['--config <file>', 'supervisor.config.ts, nodemon .json', 'found upwards'],
+  ['--log-format <fmt>', 'human or json', 'human'],
+  ['--events <file|fd>', 'each event as a JSON line', ''],
+  ['-q, --quiet', 'only warnings and errors', ''],
+  ['-V, --verbose', 'every transition and message', ''],
+  ['-h, --help / -v, --version', 'this text / the version', ''],
+];
+const FLAGS = 27;
+const WHAT = 36;
+const row = ([flags, what, fallback = '']: (typeof OPTION_ROWS)[number]) =>
+  (flags.length > FLAGS ? `  ${flags}\n  ${''.padEnd(FLAGS)} ` : `  ${flags.padEnd(FLAGS)} `) + (fallback ? `${what.padEnd(WHAT - 1)} ${fallback}` : what);
+
+export const HELP = `devsup — restarts your Node.js or Python app on change, after its cleanups ran
 
 Usage
-  devsup run <entry> [options] [-- app arguments]
-  devsup run [options]                    entry from supervisor.config.ts
-  devsup exec [options] -- <command...>   any command, e.g. devsup exec -- python app.py
+  devsup [entry] [options] [-- app args]  no entry: supervisor.config.ts's,
+                                          nodemon.json's, package.json main
+  devsup run <entry> [options]            the same, spelled out
+  devsup exec [options] -- <command...>   e.g. devsup exec -- python app.py
 
-Options                                                                 default
-  --stop-timeout <ms>    time for the app's cleanups before the signal   5000
-  --kill-grace <ms>      time after the signal before SIGKILL of the tree 1000
-  --max-stop-timeout <ms> the most extendDeadline() can stretch a stop to 30000
-  --ready-timeout <ms>   an app that never calls ready() is ready after   1000
-  --signal <name>        stop signal (first rung without devsup/child)   SIGTERM
-  --debounce <ms>        quiet period before the next child starts       75
-  --delay <s|Nms>        nodemon's spelling of --debounce (2.5 = 2500 ms)
-  -w, --watch <path>     also watch this file, folder or glob (repeat)   the files the app loads,
-                         (with --exec: instead of the project)           .env*, package.json, tsconfig.json
-  --watch-all            watch the whole project, as nodemon does         off
-  -i, --ignore <glob>    never restart for this name/glob (repeat)       node_modules, .git, dist, …
-  -e, --ext <list>       only these extensions restart, e.g. ts,json     any
-  --poll [ms]            poll instead of file system events               off (100 ms when on)
-  -x, --exec <command>   run this command (with the entry appended) instead of node
-  --shell                run --exec through the shell                     off
-  --node-arg <arg>       argument for node, e.g. --node-arg=--inspect (repeat)
-  --python <path>        the interpreter for a .py entry                  python3
-  --dotenv <file>        load variables from a .env file before each start
-  --on-crash <policy>    wait | restart (with backoff) | exit              wait
-  --clear                clear the screen before each restart             off
-  --config <file>        config file                  supervisor.config.ts (searched upwards)
-  --log-format <fmt>     human or json                                    human
-  --events <file|fd>     write every lifecycle event as a JSON line (docs/EVENTS.md)
-  -q, --quiet            only warnings and errors
-  -V, --verbose          every transition and message
-  -h, --help             this text
-  -v, --version          devsup's version
+Options${' '.repeat(FLAGS + WHAT - 4)}default
+${OPTION_ROWS.map(row).join('\n')}
 
-While running: rs + Enter restarts; Ctrl-C stops the app gracefully (twice: at once).
-Without a supervisor.config.ts, devsup reads nodemon.json or package.json#nodemonConfig.
+node's own flags go to node: --inspect[=port], --inspect-brk, -r/--require <m>,
+--import <m>, --env-file <f>, --enable-source-maps, --conditions <c>,
+--max-old-space-size=<n>. nodemon's --spawn is not needed; -C/--on-change-only
+is accepted, but the app starts at once. --debounce is now --quiet-period.
+
+While running: rs + Enter restarts; Ctrl-C stops the app gracefully (twice: at
+once). Without a supervisor.config.ts, devsup reads nodemon.json or
+package.json#nodemonConfig. Events: docs/EVENTS.md.
 
 Examples
-  devsup run src/server.ts
-  devsup run src/server.ts --stop-timeout 10000 -- --port 3000
-  devsup run app.py --python .venv/bin/python
-  devsup run -e ts,json -w src --exec "node --import tsx" src/index.ts
+  devsup src/server.ts
+  devsup src/server.ts --stop-timeout 10000 -- --port 3000
+  devsup -L -r tsconfig-paths/register src/index.ts -w "src/**/*.ts"
+  devsup app.py --python .venv/bin/python
   devsup exec --signal SIGINT -- python -u app.py
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { command, values, configFile } = parseArgs(argv);
+  const { command, values, configFile, notes } = parseArgs(argv);
   if (command === 'help') {
     process.stdout.write(HELP);
     return 0;
@@ -69,14 +89,25 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cli: Layer = { source: 'command line', values, base: process.cwd(), spell: kebab };
-  const file = configFile ?? findConfigFile(process.cwd());
-  const nodemon = file ? undefined : findNodemonConfig(process.cwd());
+  // --config names a supervisor.config.*, or (nodemon's meaning) a nodemon.json-style file.
+  const nodemonFile = configFile !== undefined && /\.json$/i.test(configFile);
+  const file = nodemonFile ? undefined : (configFile ?? findConfigFile(process.cwd()));
+  const nodemon = nodemonFile ? loadNodemonFile(configFile) : file ? undefined : findNodemonConfig(process.cwd());
   const fileLayer = file ? await loadConfigFile(file) : nodemon?.layer;
-  const options = normalize(fileLayer ? [fileLayer, cli] : [cli], fileLayer?.base ?? process.cwd());
+  const layers = fileLayer ? [fileLayer, cli] : [cli];
+  // Nothing names what to run: package.json's main, as bare `nodemon` runs it.
+  const named = layers.some((layer) => layer.values.entry !== undefined || layer.values.exec !== undefined);
+  const main = named ? undefined : findPackageMain(process.cwd());
+  const deprecations: string[] = [];
+  const options = normalize(main ? [main, ...layers] : layers, fileLayer?.base ?? process.cwd(), (line) => deprecations.push(line));
   const logger = createLogger({ format: options.logFormat, level: options.logLevel });
+  for (const line of deprecations) logger.warn(line);
+  for (const note of notes) logger.info(note);
   if (nodemon) {
+    const why = nodemonFile ? '(--config)' : '(no supervisor.config.ts found)';
+    const taken = nodemon.taken.length > 0 ? `; ${nodemon.taken.join(', ')}` : '';
     const skipped = nodemon.unsupported.length > 0 ? `; not taken over: ${nodemon.unsupported.join(', ')}` : '';
-    logger.info({ config: nodemon.layer.source }, `using ${nodemon.layer.source} (no supervisor.config.ts found)${skipped}`);
+    logger.info({ config: nodemon.layer.source }, `using ${nodemon.layer.source} ${why}${taken}${skipped}`);
   } else if (file) {
     logger.debug({ config: file }, `config: ${file}`);
   }
@@ -94,9 +125,11 @@ async function main(argv: string[]): Promise<number> {
   });
 
   let signals = 0;
+  let received: NodeJS.Signals | undefined;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       signals += 1;
+      received ??= signal;
       if (signals === 1) logger.info(`${signal}: stopping the app (again to force)`);
       void supervisor.close({ force: signals > 1 });
     });
@@ -109,7 +142,12 @@ async function main(argv: string[]): Promise<number> {
     });
   }
 
-  const closed = new Promise<number>((resolve) => supervisor.once('closed', ({ exitCode }) => resolve(exitCode)));
+  // Stopped by a signal: an app that the stop killed (exit 128 + n: devsup's SIGTERM, or SIGKILL) makes devsup exit
+  // 128 + the signal devsup itself received, as nodemon and tsx watch do (130 after Ctrl-C); an app that ended with
+  // a code of its own (its cleanups ran: 0, or 1 when one failed) is followed.
+  const closed = new Promise<number>((resolve) =>
+    supervisor.once('closed', ({ exitCode }) => resolve(received && exitCode > 128 ? 128 + osConstants.signals[received] : exitCode)),
+  );
   supervisor.start().catch((error: unknown) => {
     // Bad input ends devsup; an app that crashes leaves it waiting for changes (or as onCrash says).
     if (error instanceof DevsupError && error.exitCode === 2) {
@@ -120,11 +158,21 @@ async function main(argv: string[]): Promise<number> {
   return closed;
 }
 
+// Whether the command line asks for JSON lines: then even a usage error, found before any options exist, is one.
+function wantsJson(argv: string[]): boolean {
+  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  return own.some((arg, i) => arg === '--log-format=json' || (arg === '--log-format' && own[i + 1] === 'json'));
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof DevsupError) {
-      process.stderr.write(`[devsup] error: ${error.line}\n`);
+      if (wantsJson(process.argv.slice(2))) {
+        createLogger({ format: 'json', level: 'info' }).error({ code: error.code, hint: error.hint }, `error: ${error.line}`);
+      } else {
+        process.stderr.write(`[devsup] error: ${error.line}\n`);
+      }
       process.exit(error.exitCode);
     }
     process.stderr.write(`[devsup] internal error: ${(error as Error)?.stack ?? String(error)}\n`);

@@ -2,8 +2,8 @@
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { DevsupError, didYouMean } from '../core/errors.js';
-import { HOOK_EVENTS } from '../core/events.js';
-import { splitCommand } from './command.js';
+import { EVENT_HOOKS, HOOK_EVENTS, type HookName } from '../core/events.js';
+import { parseCommand } from './command.js';
 import { CONFIG_KEYS, defaults, type Config, type ConfigKey, type Options } from './schema.js';
 
 /** One source of options: where it came from (for messages) and how its keys are spelled there. */
@@ -17,7 +17,12 @@ export interface Layer {
 }
 
 const isKey = (key: string): key is ConfigKey => (CONFIG_KEYS as readonly string[]).includes(key);
-const HOOKS = Object.keys(HOOK_EVENTS);
+const HOOKS: string[] = [...EVENT_HOOKS];
+const OLD_HOOKS = Object.keys(HOOK_EVENTS).filter((name) => name !== 'ready');
+// A hook's first name → the event name it has now.
+const RENAMED_HOOKS = HOOK_EVENTS as Readonly<Record<string, string>>;
+// The event name → the key Options.hooks has (the first name: what the supervisor reads).
+const OPTION_HOOK = Object.fromEntries(Object.entries(HOOK_EVENTS).map(([name, event]) => [event, name])) as Record<string, HookName>;
 
 /** A value as a message names it: strings quoted, anything else by its kind. */
 export const show = (value: unknown): string => {
@@ -58,6 +63,7 @@ const CHECKS: Record<ConfigKey, Check> = {
   watchAll: boolean,
   ignore: texts,
   ext: (v) => (typeof v === 'string' || texts(v) === undefined ? undefined : 'extensions such as ["ts", "json"] or "ts,json"'),
+  quietPeriod: milliseconds,
   debounce: milliseconds,
   poll: (v) => (typeof v === 'boolean' || milliseconds(v) === undefined ? undefined : 'true, false or an interval in milliseconds'),
   stopTimeout: milliseconds,
@@ -77,7 +83,7 @@ const CHECKS: Record<ConfigKey, Check> = {
   restartable: (v) => (v === false || (typeof v === 'string' && v !== '') ? undefined : 'a non-empty string or false'),
   hooks: (v) =>
     typeof v === 'object' && v !== null && !Array.isArray(v) &&
-    Object.entries(v).every(([k, f]) => HOOKS.includes(k) && typeof f === 'function')
+    Object.entries(v).every(([k, f]) => (HOOKS.includes(k) || OLD_HOOKS.includes(k)) && typeof f === 'function')
       ? undefined
       : `an object of functions named ${HOOKS.join(', ')}`,
 };
@@ -88,13 +94,26 @@ type Merged = Config & Required<Pick<Config, keyof typeof defaults>>;
 const toExtensions = (value: string[] | string): string[] =>
   (typeof value === 'string' ? value.split(',') : value).map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean);
 
-/** Merges the layers (later wins), validates every value once, and returns frozen options. */
-export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()): Options {
+// A deprecation, by default as Node reports them (the CLI passes its logger's warn).
+const emitDeprecation = (line: string) => process.emitWarning(line, 'DeprecationWarning');
+
+/**
+ * Merges the layers (later wins), validates every value once, and returns frozen options. Deprecated spellings
+ * (debounce, the hooks start/restart/crash/exit) are taken, each with one line to `deprecated`.
+ */
+export function normalize(layers: Layer[], fallbackCwd: string = process.cwd(), deprecated: (line: string) => void = emitDeprecation): Options {
   const merged: Record<string, unknown> = { ...defaults };
   const bases: Partial<Record<ConfigKey, string>> = {};
   for (const layer of layers) {
     const spell = layer.spell ?? ((key: string) => key);
-    for (const [key, value] of Object.entries(layer.values)) {
+    const entries = Object.entries(layer.values);
+    for (let [key, value] of entries) {
+      if (key === 'debounce' && value !== undefined) {
+        deprecated(`${layer.source}: ${spell('debounce')} is deprecated: it is ${spell('quietPeriod')} now (the same milliseconds)`);
+        // Given both, the new name wins.
+        if (layer.values.quietPeriod !== undefined) continue;
+        key = 'quietPeriod';
+      }
       if (value === undefined) continue;
       if (!isKey(key)) {
         const guess = didYouMean(key, CONFIG_KEYS);
@@ -106,6 +125,7 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
       if (expected) {
         throw new DevsupError('CONFIG_INVALID', `${layer.source}: ${spell(key)} must be ${expected}, got ${show(value)}`);
       }
+      if (key === 'hooks') value = hooksByFirstName(value as Record<string, unknown>, layer.source, deprecated);
       merged[key] = value;
       bases[key] = layer.base;
     }
@@ -117,14 +137,18 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
   const python = get('python');
   const exec = get('exec');
   const poll = get('poll');
+  // A command line with shell syntax (`node --version && node a.js`, a pipe, `$VAR`) runs through the shell, whole, as
+  // under nodemon; so does any command line when `shell` is set. Otherwise it is split as a shell would and run without one.
+  const parsed = typeof exec === 'string' ? parseCommand(exec) : undefined;
+  const shell = get('shell') || parsed?.shell !== undefined;
   const options: Options = {
     entry: typeof merged.entry === 'string' ? fromBase('entry', merged.entry) : undefined,
     args: Object.freeze([...get('args')]),
     nodeArgs: Object.freeze([...get('nodeArgs')]),
     // A path (it has a slash) is relative to where it was written; a bare name is looked up on the PATH.
     python: /[\\/]/.test(python) ? fromBase('python', python) : python,
-    exec: exec === undefined ? undefined : Object.freeze(typeof exec === 'string' ? splitCommand(exec) : [...exec]),
-    shell: get('shell'),
+    exec: exec === undefined ? undefined : Object.freeze(typeof exec === 'string' ? (shell ? [exec.trim()] : parsed!.words) : [...exec]),
+    shell,
     cwd,
     env: Object.freeze({ ...get('env') }),
     envFile: typeof merged.envFile === 'string' ? fromBase('envFile', merged.envFile) : undefined,
@@ -132,7 +156,7 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
     watchAll: get('watchAll'),
     ignore: Object.freeze([...get('ignore')]),
     ext: Object.freeze(toExtensions(get('ext'))),
-    debounce: get('debounce'),
+    quietPeriod: get('quietPeriod'),
     poll: poll === true ? 100 : poll === false ? false : poll,
     stopTimeout: get('stopTimeout'),
     killGrace: get('killGrace'),
@@ -149,4 +173,21 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd()):
     hooks: Object.freeze({ ...get('hooks') }),
   };
   return Object.freeze(options);
+}
+
+// Options.hooks is keyed by the hooks' first names, which the supervisor reads; the config may use either name.
+function hooksByFirstName(hooks: Record<string, unknown>, source: string, deprecated: (line: string) => void): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, hook] of Object.entries(hooks)) {
+    const event = RENAMED_HOOKS[name] ?? name;
+    if (event !== name) deprecated(`${source}: hook ${name} is deprecated: it is ${event} now (named as the event it runs on)`);
+    const key = OPTION_HOOK[event]!;
+    if (key in out) {
+      throw new DevsupError('CONFIG_INVALID', `${source}: hooks ${name} and ${event === name ? Object.keys(HOOK_EVENTS).find((k) => RENAMED_HOOKS[k] === event) : event} are the same hook`, {
+        hint: `keep ${event}`,
+      });
+    }
+    out[key] = hook;
+  }
+  return out;
 }

@@ -16,8 +16,9 @@ export interface Config {
   /** The Python interpreter for a .py entry: a name looked up on the PATH, or a path (e.g. ".venv/bin/python"). */
   python?: string;
   /**
-   * Run this command instead of node, with the entry (if any) appended: "python -u app.py" (split on spaces; a
-   * backslash escapes one) or an array of arguments. No shell unless `shell`.
+   * Run this command instead of node, with the entry (if any) appended: "python -u app.py" (split into words as a
+   * shell would: quotes and backslashes) or an array of arguments. A string with shell syntax (`&&`, `|`, `;`, `>`,
+   * `$VAR`, a glob, `VAR=x cmd`) runs through the shell, as nodemon runs every exec; otherwise no shell unless `shell`.
    */
   exec?: string | string[];
   /** Run `exec` through the system shell (pipes, globs, `&&`). */
@@ -40,7 +41,9 @@ export interface Config {
   ignore?: string[];
   /** Only changes to files with these extensions restart (e.g. ["ts", "json"] or "ts,json"); empty: any file. */
   ext?: string[] | string;
-  /** Quiet period in ms: the next child starts once no change has come for this long. */
+  /** Quiet period in ms: the next child starts once no change has come for this long (nodemon's delay). */
+  quietPeriod?: number;
+  /** @deprecated named quietPeriod now. */
   debounce?: number;
   /** Poll the file system (ms between looks, or true for 100 ms) where events do not arrive: network drives, some containers. */
   poll?: number | boolean;
@@ -71,6 +74,10 @@ export interface Config {
   events?: string | number;
   /** The line typed on stdin that restarts the app ("rs", as in nodemon), or false to leave stdin alone. */
   restartable?: string | false;
+  /**
+   * Functions run in devsup at each step, named as the events: started, ready, restarting, crashed, exited (the
+   * first names start, restart, crash, exit still work, with a deprecation warning).
+   */
   hooks?: Hooks;
 }
 
@@ -94,7 +101,7 @@ export interface Options {
   readonly watchAll: boolean;
   readonly ignore: readonly string[];
   readonly ext: readonly string[];
-  readonly debounce: number;
+  readonly quietPeriod: number;
   readonly poll: number | false;
   readonly stopTimeout: number;
   readonly killGrace: number;
@@ -108,6 +115,7 @@ export interface Options {
   readonly logLevel: LogLevel;
   readonly events: string | number | undefined;
   readonly restartable: string | false;
+  /** Keyed by the first names (start, ready, restart, crash, exit), whichever names the config used. */
   readonly hooks: Readonly<Hooks>;
 }
 
@@ -124,7 +132,7 @@ export const defaults = {
   // The teardown starts on the first change; the next child starts once no change came for this long. Above
   // chokidar's 50 ms per-file event throttle (so a burst of writes to one file stays one burst), and mostly hidden
   // behind the teardown, which takes about as long.
-  debounce: 40,
+  quietPeriod: 40,
   poll: false,
   stopTimeout: 5000,
   killGrace: 1000,
@@ -142,7 +150,7 @@ export const defaults = {
 
 export const CONFIG_KEYS = [
   'entry', 'args', 'nodeArgs', 'python', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext',
-  'debounce',
+  'quietPeriod', 'debounce',
   'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'standby', 'signal', 'onCrash', 'clearScreen',
   'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
 ] as const satisfies readonly (keyof Config)[];

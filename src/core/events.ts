@@ -49,11 +49,17 @@ export interface SupervisorEvents {
   paused: [{ path: string; restarts: number }];
 }
 
-/** Each config hook and the event it runs on. */
+/** Each config hook (by its first, deprecated name; `ready` kept) and the event it runs on. */
 export const HOOK_EVENTS = { start: 'started', ready: 'ready', restart: 'restarting', crash: 'crashed', exit: 'exited' } as const;
 export type HookName = keyof typeof HOOK_EVENTS;
+/** The hooks named as the events they run on: the names to write (issue 12). */
+export const EVENT_HOOKS = ['started', 'ready', 'restarting', 'crashed', 'exited'] as const;
+export type EventHookName = (typeof EVENT_HOOKS)[number];
 
 /** Functions run in the supervisor (not in the app) at each step of the lifecycle. Errors are logged, never fatal. */
 export type Hooks = {
-  [K in HookName]?: (event: SupervisorEvents[(typeof HOOK_EVENTS)[K]][0]) => unknown;
+  [K in EventHookName]?: (event: SupervisorEvents[K][0]) => unknown;
+} & {
+  /** @deprecated start, restart, crash and exit are named started, restarting, crashed and exited now. */
+  [K in Exclude<HookName, 'ready'>]?: (event: SupervisorEvents[(typeof HOOK_EVENTS)[K]][0]) => unknown;
 };

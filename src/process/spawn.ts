@@ -100,11 +100,19 @@ export function commandLine(options: Options): { file: string; args: string[] } 
   const entry = options.entry === undefined ? [] : [options.entry];
   if (options.exec) {
     const [file, ...rest] = options.exec;
-    return { file: file!, args: [...rest, ...entry, ...options.args] };
+    // Through a shell the line is joined into one string: what devsup appends is quoted for it, so that it stays one word.
+    const appended = [...entry, ...options.args].map((arg) => (options.shell ? shellQuote(arg) : arg));
+    return { file: file!, args: [...rest, ...appended] };
   }
   if (isPython(options.entry)) return { file: options.python, args: [...entry, ...options.args] };
   const loader = options.entry && TS_EXTENSIONS.has(extname(options.entry)) ? ['--import', tsxLoaderUrl()] : [];
   return { file: process.execPath, args: [...options.nodeArgs, '--import', guardUrl(), ...loader, ...entry, ...options.args] };
+}
+
+// One word for sh (or cmd.exe on Windows), quoted only when it needs to be.
+function shellQuote(arg: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
+  return process.platform === 'win32' ? `"${arg.replace(/"/g, '""')}"` : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Variables from envFile that the environment devsup runs in does not already set (as with node --env-file). */
@@ -113,12 +121,28 @@ export function readEnvFile(path: string): Record<string, string> {
   return Object.fromEntries(Object.entries(parsed).filter(([key]) => process.env[key] === undefined));
 }
 
+/**
+ * The environment with <cwd>/node_modules/.bin and each one above it, up to the root, first on the PATH (nearest
+ * first), as nodemon and `npm run` put them: `exec: "ts-node src/a.ts"` finds the project's ts-node.
+ */
+export function withBinPath(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
+  // On Windows the variable may be spelled Path; keep the spelling it has.
+  const key = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
+  const bins: string[] = [];
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    bins.push(join(dir, 'node_modules', '.bin'));
+    if (dirname(dir) === dir) break;
+  }
+  const rest = (env[key] ?? '').split(delimiter).filter((p) => p !== '' && !bins.includes(p));
+  return { ...env, [key]: [...bins, ...rest].join(delimiter) };
+}
+
 // node:child_process rather than execa here: importing execa costs ~120 ms on this machine (more than starting a
 // Node app), all of it before the first app could start, and devsup uses none of execa's extras for the app (it
 // reads its own IPC channel and runs its own stop ladder). execa remains for `ps` where there is no /proc.
 export function spawnChild(options: Options, fileEnv: Record<string, string>, runToken: string, command = commandLine(options)) {
   const { file, args } = command;
-  const env = { ...process.env, ...fileEnv, ...options.env };
+  const env = withBinPath({ ...process.env, ...fileEnv, ...options.env }, options.cwd);
   const common = {
     cwd: options.cwd,
     env: {

@@ -9,7 +9,7 @@ export function installHooks(emitter: EventEmitter, hooks: Readonly<Hooks>, log:
     const hook = hooks[name] as ((payload: unknown) => unknown) | undefined;
     if (!hook) continue;
     const failed = (error: unknown) =>
-      log.warn({ err: error, hook: name }, `hook ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      log.warn({ err: error, hook: event }, `hook ${event} failed: ${error instanceof Error ? error.message : String(error)}`);
     emitter.on(event, (payload: unknown) => {
       try {
         const result = hook(payload) as { then?: unknown } | undefined;

@@ -148,12 +148,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { startWatcher } = await import('../watch/watcher.js');
     const { WatchSet } = await import('../watch/watch-set.js');
     if (this.#state.kind === 'closed') return;
-    const { cwd, ignore, ext, debounce, poll } = this.options;
+    const { cwd, ignore, ext, quietPeriod, poll } = this.options;
     const targets = watchTargets(this.options);
     const shell = this.#shell;
     const watcher: Watcher = startWatcher({
       set: new WatchSet({ root: cwd, watch: targets.watch, named: targets.named, ignore, ext }),
-      quietMs: debounce,
+      quietMs: quietPeriod,
       poll,
       freshness: shell.freshness,
       onChange: (paths) => this.#changed(paths),
@@ -267,7 +267,9 @@ export interface CreateOptions {
 
 /** Creates a supervisor from the same options as supervisor.config.ts. Nothing starts until start(). */
 export function createSupervisor(config: Config, create: CreateOptions = {}): Supervisor {
-  const options = normalize([{ source: 'createSupervisor', values: { ...config }, base: process.cwd() }]);
+  const deprecated: string[] = [];
+  const options = normalize([{ source: 'createSupervisor', values: { ...config }, base: process.cwd() }], process.cwd(), (line) => deprecated.push(line));
   const logger = create.logger ?? createLogger({ format: options.logFormat, level: options.logLevel });
+  for (const line of deprecated) logger.warn({ deprecated: true }, line);
   return new Supervisor(options, logger);
 }

@@ -34,11 +34,11 @@ describe('supervisor.config.ts', () => {
 describe('nodemon.json', () => {
   it('is honoured when there is no devsup config, and says what it did not take over', async () => {
     const project = new Project('cleanup-order.ts');
-    project.write('nodemon.json', JSON.stringify({ ext: 'mjs', ignore: ['scratch/*'], delay: '100ms', execMap: { py: 'python' } }));
+    project.write('nodemon.json', JSON.stringify({ ext: 'mjs', ignore: ['scratch/*'], delay: '100', execMap: { py: 'python' } }));
     mkdirSync(join(project.dir, 'scratch'));
     const devsup = project.run([project.entry, '--events', project.lifecycleFile]);
     await devsup.ready();
-    await devsup.waitForLine(/using nodemon\.json \(no supervisor\.config\.ts found\); not taken over: execMap/);
+    await devsup.waitForLine(/using nodemon\.json \(no supervisor\.config\.ts found\); delay "100" = 100 ms; not taken over: execMap/);
     project.write('notes.txt', 'not a .mjs file\n');
     project.write('scratch/tmp.mjs', 'export default 1;\n');
     // notes.txt is in the watched root: seen, and restarts nothing (ext). scratch/ is never seen at all.

@@ -4,12 +4,12 @@ import { fromNodemon } from '../../src/config/nodemon.js';
 
 describe('fromNodemon', () => {
   it('translates what devsup can take over and names the rest', () => {
-    const { values, unsupported } = fromNodemon({
+    const { values, unsupported, taken } = fromNodemon({
       script: 'server.js',
       watch: 'src',
       ignore: ['*.test.js', 'fixtures/*'],
       ext: 'js, json',
-      delay: '500ms',
+      delay: '500',
       signal: 'SIGINT',
       env: { NODE_ENV: 'development', PORT: 3000 },
       verbose: true,
@@ -24,7 +24,7 @@ describe('fromNodemon', () => {
       watch: ['src'],
       ignore: ['*.test.js', 'fixtures/*'],
       ext: ['js', 'json'],
-      debounce: 500,
+      quietPeriod: 500,
       signal: 'SIGINT',
       env: { NODE_ENV: 'development', PORT: '3000' },
       logLevel: 'debug',
@@ -32,6 +32,19 @@ describe('fromNodemon', () => {
       onCrash: 'exit',
     });
     expect(unsupported).toEqual(['execMap', 'events']);
+    expect(taken).toEqual(['delay "500" = 500 ms']);
+  });
+
+  it.each([[2500, 2500], ['2500', 2500], ['2.5', 2.5]])('delay %j is %j ms, as nodemon reads nodemon.json', (delay, ms) => {
+    expect(fromNodemon({ delay }).values.quietPeriod).toBe(ms);
+  });
+
+  it('names a delay nodemon would not read as one', () => {
+    expect(fromNodemon({ delay: '500ms' })).toEqual({
+      values: {},
+      taken: [],
+      unsupported: ['delay "500ms" (nodemon.json\'s delay is milliseconds, e.g. 500; nodemon ignores this one too)'],
+    });
   });
 
   it.each([['*.pde', ['pde']], ['.js .mjs', ['js', 'mjs']]])('ext %j → %j', (ext, expected) => {

@@ -91,13 +91,35 @@ describe('normalize, for the new keys', () => {
   });
   it('rejects a hook that is not a function, or an unknown hook', () => {
     expect(() => normalize([layer({ hooks: { ready: 'yes' } })])).toThrow(
-      'supervisor.config.ts: hooks must be an object of functions named start, ready, restart, crash, exit, got an object',
+      'supervisor.config.ts: hooks must be an object of functions named started, ready, restarting, crashed, exited, got an object',
     );
     expect(() => normalize([layer({ hooks: { onReady: () => {} } })])).toThrow(/hooks must be an object of functions/);
   });
   it('lets command-line flags win over a nodemon.json', () => {
     const nodemon = { source: 'nodemon.json', values: fromNodemon({ delay: 2, signal: 'SIGINT' }).values, base: '/p' };
-    const cli = { source: 'command line', values: { debounce: 10 }, base: '/p' };
-    expect(normalize([nodemon, cli])).toMatchObject({ debounce: 10, signal: 'SIGINT' });
+    const cli = { source: 'command line', values: { quietPeriod: 10 }, base: '/p' };
+    expect(normalize([nodemon, cli])).toMatchObject({ quietPeriod: 10, signal: 'SIGINT' });
+  });
+  it('takes the deprecated debounce as quietPeriod, with one line naming the new key; the new key wins over it', () => {
+    const lines: string[] = [];
+    expect(normalize([layer({ debounce: 40 })], '/p', (l) => lines.push(l))).toMatchObject({ quietPeriod: 40, debounce: 40 });
+    expect(lines).toEqual(['supervisor.config.ts: debounce is deprecated: it is quietPeriod now (the same milliseconds)']);
+    expect(normalize([cli({ debounce: 40 })], '/p', (l) => lines.push(l)).quietPeriod).toBe(40);
+    expect(lines[1]).toBe('command line: --debounce is deprecated: it is --quiet-period now (the same milliseconds)');
+    expect(normalize([layer({ debounce: 40, quietPeriod: 90 })], '/p', () => {}).quietPeriod).toBe(90);
+    expect(normalize([layer({})], '/p', () => {})).toMatchObject({ quietPeriod: 75, debounce: 75 });
+  });
+  it('accepts the hooks named as the events, and the first names with a deprecation line; Options keeps the first names', () => {
+    const lines: string[] = [];
+    const f = () => {};
+    const g = () => {};
+    expect(normalize([layer({ hooks: { started: f, ready: g, restarting: f, crashed: f, exited: f } })], '/p', (l) => lines.push(l)).hooks).toEqual({ start: f, ready: g, restart: f, crash: f, exit: f });
+    expect(lines).toEqual([]);
+    expect(normalize([layer({ hooks: { start: f, crash: g } })], '/p', (l) => lines.push(l)).hooks).toEqual({ start: f, crash: g });
+    expect(lines).toEqual([
+      'supervisor.config.ts: hook start is deprecated: it is started now (named as the event it runs on)',
+      'supervisor.config.ts: hook crash is deprecated: it is crashed now (named as the event it runs on)',
+    ]);
+    expect(() => normalize([layer({ hooks: { start: f, started: g } })], '/p', () => {})).toThrow('supervisor.config.ts: hooks started and start are the same hook');
   });
 });

@@ -156,6 +156,8 @@ describe('createSupervisor', () => {
     await supervisor.restart();
     await supervisor.close();
     expect(calls).toEqual(['start 1', 'ready 1', 'restart 1', 'exit 1', 'start 2', 'ready 2', 'exit 2']);
-    expect(lines).toContain('[devsup] hook restart failed: hook broke');
+    expect(lines).toContain('[devsup] hook restarting failed: hook broke');
+    // The hooks' old names still work, each with one line naming the new one.
+    expect(lines.filter((l) => /deprecated/.test(l))).toHaveLength(3);
   });
 });
