@@ -102,12 +102,13 @@ describe('normalize, for the new keys', () => {
   });
   it('takes the deprecated debounce as quietPeriod, with one line naming the new key; the new key wins over it', () => {
     const lines: string[] = [];
-    expect(normalize([layer({ debounce: 40 })], '/p', (l) => lines.push(l))).toMatchObject({ quietPeriod: 40, debounce: 40 });
+    expect(normalize([layer({ debounce: 40 })], '/p', (l) => lines.push(l))).toMatchObject({ quietPeriod: 40 });
+    expect(normalize([layer({ debounce: 40 })], '/p', () => {})).not.toHaveProperty('debounce');
     expect(lines).toEqual(['supervisor.config.ts: debounce is deprecated: it is quietPeriod now (the same milliseconds)']);
     expect(normalize([cli({ debounce: 40 })], '/p', (l) => lines.push(l)).quietPeriod).toBe(40);
     expect(lines[1]).toBe('command line: --debounce is deprecated: it is --quiet-period now (the same milliseconds)');
     expect(normalize([layer({ debounce: 40, quietPeriod: 90 })], '/p', () => {}).quietPeriod).toBe(90);
-    expect(normalize([layer({})], '/p', () => {})).toMatchObject({ quietPeriod: 75, debounce: 75 });
+    expect(normalize([layer({})], '/p', () => {})).toMatchObject({ quietPeriod: 40 });
   });
   it('accepts the hooks named as the events, and the first names with a deprecation line; Options keeps the first names', () => {
     const lines: string[] = [];

@@ -25,7 +25,7 @@ function binDir(more: Record<string, string> = {}): string {
 }
 
 describe('no ps on the PATH', () => {
-  it('escalates to SIGKILL on the app and its grandchild, and devsup lives on and exits with 137', async () => {
+  it('escalates to SIGKILL on the app and its grandchild, and devsup lives on and exits with 143 (128 + the SIGTERM it got)', async () => {
     const project = new Project('stubborn-tree.ts');
     const devsup = project.run([project.entry, ...LADDER], { env: { PATH: binDir(), ...marker() } });
     const [first] = await project.waitFor('start');
@@ -47,7 +47,7 @@ describe('no ps on the PATH', () => {
     // Stopping devsup climbs the same ladder, and its exit code says the app was killed.
     devsup.process.kill('SIGTERM');
     const exit = await devsup.exited;
-    expect(exit).toEqual({ code: 137, signal: null });
+    expect(exit).toEqual({ code: 143, signal: null });
     expect(isAlive(second!.pid)).toBe(false);
     expect(isAlive(second!.grandchild as number)).toBe(false);
     expect(devsup.stderr).not.toMatch(/ENOENT|spawn ps/);
@@ -64,7 +64,7 @@ describe('no ps on the PATH', () => {
     project.setVersion(2);
     await project.waitFor('start', 2, 15_000);
     devsup.process.kill('SIGTERM');
-    expect((await devsup.exited).code).toBe(137);
+    expect((await devsup.exited).code).toBe(143);
     expect(existsSync(calls) ? readFileSync(calls, 'utf8') : '').toBe('');
   });
 });
