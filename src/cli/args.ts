@@ -7,7 +7,7 @@ import { parseArgs as parseNodeArgs, type ParseArgsConfig } from 'node:util';
 import { parseDelay } from '../config/duration.js';
 import { DevsupError, didYouMean } from '../core/errors.js';
 
-export const OPTIONS = {
+const OPTIONS = {
   config: { type: 'string' },
   'stop-timeout': { type: 'string' },
   'kill-grace': { type: 'string' },
@@ -58,7 +58,7 @@ const numeric = (value: string | undefined) =>
 
 type OptionName = keyof typeof OPTIONS;
 /** How an option is named in messages: `-w/--watch`, or `--stop-timeout`. */
-export function optionName(name: OptionName): string {
+function optionName(name: OptionName): string {
   const short = (OPTIONS[name] as { short?: string }).short;
   return short ? `-${short}/--${name}` : `--${name}`;
 }

@@ -49,7 +49,7 @@ const WHAT = 36;
 const row = ([flags, what, fallback = '']: (typeof OPTION_ROWS)[number]) =>
   (flags.length > FLAGS ? `  ${flags}\n  ${''.padEnd(FLAGS)} ` : `  ${flags.padEnd(FLAGS)} `) + (fallback ? `${what.padEnd(WHAT - 1)} ${fallback}` : what);
 
-export const HELP = `devsup — restarts your Node.js or Python app on change, after its cleanups ran
+const HELP = `devsup — restarts your Node.js or Python app on change, after its cleanups ran
 
 Usage
   devsup [entry] [options] [-- app args]  no entry: supervisor.config.ts's,

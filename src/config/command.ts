@@ -70,8 +70,3 @@ export function parseCommand(command: string): ParsedCommand {
 function unterminated(command: string, quote: string): DevsupError {
   return new DevsupError('CONFIG_INVALID', `exec has an unterminated ${quote}: ${command}`, { hint: `close the ${quote}, or escape it with \\` });
 }
-
-/** The words of a command line (see parseCommand). */
-export function splitCommand(command: string): string[] {
-  return parseCommand(command).words;
-}

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { DevsupError } from '../core/errors.js';
 import { show, type Layer } from './normalize.js';
 
-export const CONFIG_FILES = [
+const CONFIG_FILES = [
   'supervisor.config.ts',
   'supervisor.config.mts',
   'supervisor.config.js',

@@ -9,7 +9,7 @@ export { exitCodeOf, mergeTriggers } from './steps.js';
 export type * from './state.js';
 
 export const initialState: State = { kind: 'idle' };
-export const defaultPolicy: Policy = { onCrash: 'wait', maxStopTimeout: 30_000 };
+const defaultPolicy: Policy = { onCrash: 'wait', maxStopTimeout: 30_000 };
 
 const settle = (trigger: Trigger | null): Trigger | null => (trigger ? { ...trigger, settled: true } : null);
 
@@ -26,7 +26,7 @@ const isStale = (state: State, event: Event): boolean =>
   'runId' in event && (!('runId' in state) || state.runId !== event.runId);
 
 // How long an app must stay up after ready before its crashes are forgiven (or ten times the backoff, if longer).
-export const STABLE_MS = 5000;
+const STABLE_MS = 5000;
 
 function ready(state: State, via: 'message' | 'timeout', inApp: readonly string[], policy: Policy): Step {
   if (state.kind === 'running') {

@@ -4,7 +4,7 @@
 // The child side is Node's own IPC (NODE_CHANNEL_FD, JSON serialization), so process.send() works as usual.
 import type { Duplex } from 'node:stream';
 
-export const MAX_LINE = 1024 * 1024;
+const MAX_LINE = 1024 * 1024;
 
 export interface ChannelHandlers {
   message(value: unknown): void;

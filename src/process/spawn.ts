@@ -9,12 +9,12 @@ import type { Options } from '../config/schema.js';
 import { DevsupError, didYouMean } from '../core/errors.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
-export const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
+const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
 export const isPython = (entry: string | undefined): entry is string => entry !== undefined && extname(entry) === '.py';
 
 // The Python client (devsup_child.py), shipped with devsup: on every app's PYTHONPATH, after the app's own entries,
 // so that `import devsup_child` works without installing anything (a vendored copy next to the entry still wins).
-export const PYTHON_CLIENT_DIR = fileURLToPath(new URL('../../clients/python', import.meta.url));
+const PYTHON_CLIENT_DIR = fileURLToPath(new URL('../../clients/python', import.meta.url));
 
 // Keeps a Node app from outliving devsup when it does not use devsup/child (see child/guard.ts). Resolved through the
 // package's exports, so that it is the built file whether devsup runs from dist/ or from its sources (tests).
@@ -125,7 +125,7 @@ export function readEnvFile(path: string): Record<string, string> {
  * The environment with <cwd>/node_modules/.bin and each one above it, up to the root, first on the PATH (nearest
  * first), as nodemon and `npm run` put them: `exec: "ts-node src/a.ts"` finds the project's ts-node.
  */
-export function withBinPath(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
+function withBinPath(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
   // On Windows the variable may be spelled Path; keep the spelling it has.
   const key = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
   const bins: string[] = [];

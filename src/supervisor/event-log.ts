@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import type { SupervisorEvents } from '../core/events.js';
 
 // Version 2 names each line as the API names its event (v1's spawn, change, leak, exit, crash and close were renamed).
-export const EVENT_LOG_VERSION = 2;
+const EVENT_LOG_VERSION = 2;
 
 /** Starts writing `supervisor`'s events to `target` (a path, or an open file descriptor). Returns the closer. */
 export function attachEventLog(supervisor: EventEmitter<SupervisorEvents>, target: string | number, onError: (error: Error) => void): () => void {

@@ -5,7 +5,7 @@ import { statusLine, type Logger } from './logger.js';
 import { formatProgress } from './narrator.js';
 
 // Cleanups running longer than this get a live progress line.
-export const PROGRESS_AFTER_MS = 500;
+const PROGRESS_AFTER_MS = 500;
 
 export class Progress {
   readonly #log: Logger;

@@ -3,7 +3,7 @@
 import picomatch from 'picomatch';
 
 /** Folders never worth a restart; pruned from the walk, so no watch is spent on them. */
-export const IGNORED_DIRS = [
+const IGNORED_DIRS = [
   'node_modules', '.git', '.hg', '.svn', 'dist', 'build', 'out', 'coverage', '.nyc_output',
   '.next', '.nuxt', '.svelte-kit', '.turbo', '.cache', '.parcel-cache', '.vite',
   '__pycache__', '.venv', '.mypy_cache', '.pytest_cache',
