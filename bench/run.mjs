@@ -458,6 +458,8 @@ async function idleSession(big, toolId, lang, round) {
       await sleep(got.t + IDLE_SETTLE_MS - wall());
       const procs = toolNow();
       const rss = procs.reduce((n, p) => n + rssOf(p.pid), 0);
+      // The launched process alone: the supervisor, without what it keeps beside the app (devsup's standby).
+      const rootRss = rssOf(handle.pid);
       const cpu0 = cpuSnapshot(procs);
       const cpuToNow = total(cpu0);
       await sleep(IDLE_CPU_MS);
@@ -476,6 +478,7 @@ async function idleSession(big, toolId, lang, round) {
         firstAnswerMs,
         quietMs: quietAt === null ? null : quietAt - handle.spawnedAt,
         rssMB: rss / 2 ** 20,
+        rootRssMB: rootRss / 2 ** 20,
         rssEndMB: rssEnd / 2 ** 20,
         toolProcesses: procs.map((p) => ({ pid: p.pid, comm: p.comm })),
         cpuStartupMs: cpuToNow,
@@ -666,6 +669,7 @@ function report(results) {
         for (const t of tools) {
           const fa = med(t, 'firstAnswerMs');
           const rss = med(t, 'rssMB');
+          const root = med(t, 'rootRssMB');
           const cpu = med(t, 'idleCpuMs');
           const boot = med(t, 'cpuStartupMs');
           const rs = med(t, 'restartMs');
@@ -681,6 +685,8 @@ function report(results) {
             fmt(quiet.median),
             `${fmt(rss.median, 1)} (${fmt(rss.min, 1)}–${fmt(rss.max, 1)})`,
             r('rssMB', rss),
+            fmt(root.median, 1),
+            r('rootRssMB', root),
             `${fmt(cpu.median)} (${fmt(cpu.min)}–${fmt(cpu.max)})`,
             fmt(boot.median),
             fmt(rs.median),
@@ -689,7 +695,7 @@ function report(results) {
         }
       }
     }
-    out.push(table(['files', 'entry', 'tool', 'launch → first answer ms', 'devsup ÷ peer', 'launch → CPU quiet ms', 'RSS MB', 'devsup ÷ peer', 'CPU ms in 5 s idle', 'CPU ms until idle', 'restart ms after idle', 'n'], rows));
+    out.push(table(['files', 'entry', 'tool', 'launch → first answer ms', 'devsup ÷ peer', 'launch → CPU quiet ms', 'RSS MB', 'devsup ÷ peer', 'main process RSS MB', 'devsup ÷ peer', 'CPU ms in 5 s idle', 'CPU ms until idle', 'restart ms after idle', 'n'], rows));
     out.push('');
     out.push('CPU quiet: the initial scan is over (the tool\'s processes used < 5% of a core over 500 ms; 250 ms resolution); the RSS sample is taken 3 s after the first answer or then, if later, and the idle CPU window follows it. CPU ms until idle: CPU time of the tool\'s processes from launch to the RSS sample (startup, initial scan). Restart ms after idle: one edit of the version file after the idle window. The tool\'s processes: ' + [...groupBy(idle.filter((r) => r.toolProcesses), (r) => r.tool)].map(([t, rs]) => `${label(t)}: ${rs[0].toolProcesses.map((p) => p.comm).join(' + ')}`).join('; ') + '.');
     out.push('');

@@ -132,7 +132,7 @@ export const defaults = {
   // The teardown starts on the first change; the next child starts once no change came for this long. Above
   // chokidar's 50 ms per-file event throttle (so a burst of writes to one file stays one burst), and mostly hidden
   // behind the teardown, which takes about as long.
-  quietPeriod: 40,
+  quietPeriod: 20,
   poll: false,
   stopTimeout: 5000,
   killGrace: 1000,

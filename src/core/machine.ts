@@ -102,7 +102,19 @@ function changed(state: State, trigger: Trigger, loop: Extract<Event, { type: 'c
   }
 }
 
+// A warm standby boots this long after a spawn (or at ready, if sooner): not on top of the new app's own boot.
+export const WARM_AFTER_MS = 250;
+
 export function transition(state: State, event: Event, policy: Policy = defaultPolicy): Step {
+  const step = decide(state, event, policy);
+  if (!policy.warmStandby) return step;
+  // Every spawn, with a warm standby wanted, arms the timer that boots the next one.
+  const spawned = step.effects.find((e) => e.type === 'spawn');
+  if (!spawned) return step;
+  return { state: step.state, effects: [...step.effects, { type: 'arm', runId: spawned.runId, timer: 'warm', duration: { ms: WARM_AFTER_MS } }] };
+}
+
+function decide(state: State, event: Event, policy: Policy): Step {
   // Timers and messages of an earlier child can arrive late; they never touch the current one.
   if (isStale(state, event)) return same(state);
 
@@ -127,6 +139,9 @@ export function transition(state: State, event: Event, policy: Policy = defaultP
     case 'ready':
     case 'ready-timeout':
       return ready(state, event.type === 'ready' ? 'message' : 'timeout', event.inApp ?? [], policy);
+
+    case 'warm':
+      return state.kind === 'starting' || state.kind === 'running' ? { state, effects: [{ type: 'prepare' }] } : same(state);
 
     case 'stable':
       if (state.kind !== 'running' || !state.crashes) return same(state);

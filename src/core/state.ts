@@ -93,6 +93,8 @@ export type Event =
   | { type: 'retry'; runId: number }
   /** The app has stayed up long enough: its crashes are forgiven. */
   | { type: 'stable'; runId: number }
+  /** Time to boot the warm standby beside the new app. */
+  | { type: 'warm'; runId: number }
   /** The app asked for `ms` more to stop, `elapsedMs` after the request to stop, with the deadline `deadlineInMs` away. */
   | { type: 'extend'; runId: number; ms: number; elapsedMs?: number; deadlineInMs?: number }
   /** devsup/child finished its shutdown and reported its cleanups and what was left open. */
@@ -104,7 +106,7 @@ export type Event =
 
 /** Which configured duration a timer runs for; 'deadline' is what is left of the stop deadline. */
 export type Duration = 'readyTimeout' | 'stopTimeout' | 'killGrace' | 'deadline';
-export type Timer = 'ready' | 'escalate' | 'retry' | 'stable';
+export type Timer = 'ready' | 'escalate' | 'retry' | 'stable' | 'warm';
 
 /** What follows an app that ended on its own. */
 export type AfterExit =

@@ -1,7 +1,12 @@
 // The quiet period: turns a stream of changed paths into `changed(paths)` at once and `settled()` once no change came
 // for a while, so that a burst of writes is one restart.
 
-// Over this many files in one burst, the quiet period is at least MASS_CHANGE_QUIET_MS.
+// The quiet period grows with the burst. One file is a save: it is over in a millisecond or two (an editor's atomic or
+// backup-then-write save included; a second write inside chokidar's 50 ms window is found by lookAgain). Several files
+// are a tool writing them one after another (tsc -w, a formatter, a save-all), which may pause between files: at
+// least SEVERAL_FILES_QUIET_MS. Over MASS_CHANGE_FILES (a checkout, a code generator), whose writer a busy machine
+// can stall: at least MASS_CHANGE_QUIET_MS.
+const SEVERAL_FILES_QUIET_MS = 75;
 const MASS_CHANGE_FILES = 50;
 const MASS_CHANGE_QUIET_MS = 500;
 
@@ -62,9 +67,9 @@ export class ChangeFeed {
     this.#batch.add(path);
     this.#flushTimer ??= this.#clock.setTimeout(() => this.#flush(), 0);
     this.#clock.clearTimeout(this.#quietTimer);
-    // A mass change (a checkout, a code generator) is written by a process that a busy machine can stall for longer
-    // than a single save's quiet period; waiting a little longer for it costs nothing a person would notice.
-    const quiet = this.#episodePaths.size > MASS_CHANGE_FILES ? Math.max(this.#quietMs, MASS_CHANGE_QUIET_MS) : this.#quietMs;
+    const files = this.#episodePaths.size;
+    const floor = files > MASS_CHANGE_FILES ? MASS_CHANGE_QUIET_MS : files > 1 ? SEVERAL_FILES_QUIET_MS : 0;
+    const quiet = Math.max(this.#quietMs, floor);
     const wait = Math.min(quiet, Math.max(0, this.#episodeStart + this.#maxWaitMs - now));
     this.#quietTimer = this.#clock.setTimeout(() => this.#settle(), wait);
   }

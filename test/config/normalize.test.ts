@@ -108,7 +108,7 @@ describe('normalize, for the new keys', () => {
     expect(normalize([cli({ debounce: 40 })], '/p', (l) => lines.push(l)).quietPeriod).toBe(40);
     expect(lines[1]).toBe('command line: --debounce is deprecated: it is --quiet-period now (the same milliseconds)');
     expect(normalize([layer({ debounce: 40, quietPeriod: 90 })], '/p', () => {}).quietPeriod).toBe(90);
-    expect(normalize([layer({})], '/p', () => {})).toMatchObject({ quietPeriod: 40 });
+    expect(normalize([layer({})], '/p', () => {})).toMatchObject({ quietPeriod: 20 });
   });
   it('accepts the hooks named as the events, and the first names with a deprecation line; Options keeps the first names', () => {
     const lines: string[] = [];

@@ -1,7 +1,7 @@
 // The state machine as a table: from a state, on an event, to a state with these effects. No processes, no timers.
 import { describe, expect, it } from 'vitest';
 import { KILL_WAIT_MS, LINGER_MS } from '../../src/core/ladder.js';
-import { exitCodeOf, mergeTriggers, transition, type Effect, type Event, type State, type Trigger } from '../../src/core/machine.js';
+import { exitCodeOf, mergeTriggers, transition, WARM_AFTER_MS, type Effect, type Event, type State, type Trigger } from '../../src/core/machine.js';
 import type { StopReason } from '../../src/protocol/messages.js';
 
 const change = (...paths: string[]): Trigger => ({ reason: 'change', paths, settled: false });
@@ -275,6 +275,24 @@ const rows: Row[] = [
     stopping({ phase: 'reaping', next: 'close', exit: exit0 }), []],
   ['closed stays closed', { kind: 'closed', exitCode: 0 }, { type: 'changed', paths: ['a.ts'] }, { kind: 'closed', exitCode: 0 }, []],
 ];
+
+describe('a warm standby', () => {
+  const warm = { onCrash: 'wait', maxStopTimeout: 30_000, warmStandby: true } as const;
+  it('arms its timer with every spawn, and boots it when the timer fires or the app is ready', () => {
+    expect(transition({ kind: 'idle' }, { type: 'start' }, warm).effects).toEqual([
+      { type: 'spawn', runId: 1, trigger: null },
+      { type: 'arm', runId: 1, timer: 'ready', duration: 'readyTimeout' },
+      { type: 'arm', runId: 1, timer: 'warm', duration: { ms: WARM_AFTER_MS } },
+    ]);
+    expect(transition(starting(), { type: 'warm', runId: 2 }, warm)).toEqual({ state: starting(), effects: [{ type: 'prepare' }] });
+    expect(transition(starting(), { type: 'ready', runId: 2 }, warm).effects.at(-1)).toEqual({ type: 'prepare' });
+    expect(transition(stopping(), { type: 'warm', runId: 2 }, warm).effects).toEqual([]);
+  });
+  it('is not booted without the policy', () => {
+    expect(transition({ kind: 'idle' }, { type: 'start' }).effects.some((e) => e.type === 'arm' && e.timer === 'warm')).toBe(false);
+    expect(transition(starting(), { type: 'ready', runId: 2 }).effects.some((e) => e.type === 'prepare')).toBe(false);
+  });
+});
 
 /** The crash policy's rows: they depend on onCrash. */
 const crashTrigger: Trigger = { reason: 'crash', paths: [], settled: true };

@@ -62,7 +62,7 @@ describe('ChangeFeed', () => {
     }
     expect(log[0]).toBe('changed a.ts,b.ts');
     expect(log.filter((l) => l === 'settled')).toEqual([]);
-    advance(49); // the last add was at t=100: quiet until t=150
+    advance(74); // the last add was at t=100; several files wait at least 75 ms: quiet until t=175
     expect(log.filter((l) => l === 'settled')).toEqual([]);
     advance(1);
     expect(log.filter((l) => l === 'settled')).toEqual(['settled']);
@@ -87,6 +87,20 @@ describe('ChangeFeed', () => {
     const settles = log.filter((l) => l === 'settled').length;
     expect(settles).toBeGreaterThanOrEqual(3);
     expect(settles).toBeLessThanOrEqual(4);
+  });
+
+  it('waits the short quiet period for one file, at least 75 ms once a burst has several', () => {
+    const { changes, advance, log } = feed(20);
+    changes.add('a.ts');
+    advance(20);
+    expect(log).toEqual(['changed a.ts', 'settled']);
+    changes.add('a.ts');
+    advance(10);
+    changes.add('b.ts');
+    advance(74);
+    expect(log.filter((l) => l === 'settled')).toHaveLength(1);
+    advance(1);
+    expect(log.filter((l) => l === 'settled')).toHaveLength(2);
   });
 
   it('waits longer for a mass change to go quiet (a stalled checkout is still one burst)', () => {
