@@ -188,7 +188,7 @@ describe('process trees', () => {
     expect(isAlive(grandchild)).toBe(false);
     const killedAt = await devsup.waitForLine(new RegExp(`killed 1 leftover process of the old app: pid ${grandchild} \\(.*devsup-test-grandchild`));
     const lines = devsup.lines();
-    expect(lines.indexOf(killedAt)).toBeLessThan(lines.findIndex((l) => l.includes(`(pid ${second!.pid})`)));
+    expect(lines.indexOf(killedAt)).toBeLessThan(lines.findIndex((l) => l.startsWith('[devsup] started ') && l.includes(`(pid ${second!.pid}`)));
 
     process.kill(-devsup.pid, 'SIGINT'); // the whole foreground group, as a terminal's Ctrl-C does
     const exit = await devsup.exited;

@@ -86,7 +86,7 @@ describe('leak audit', () => {
     const grandchild = first!.grandchild as number;
     const killed = await devsup.waitForLine(new RegExp(`killed 1 leftover process of the old app: pid ${grandchild} \\(.*node -e .*\\) listening on 127\\.0\\.0\\.1:${port}`));
     const lines = devsup.lines();
-    expect(lines.indexOf(killed)).toBeLessThan(lines.findIndex((l) => l.includes(`(pid ${second!.pid})`)));
+    expect(lines.indexOf(killed)).toBeLessThan(lines.findIndex((l) => l.startsWith('[devsup] started ') && l.includes(`(pid ${second!.pid}`)));
     expect(isAlive(grandchild)).toBe(false);
   });
 });
