@@ -24,14 +24,21 @@ interface Handle {
 }
 // The resource kinds (getActiveResourcesInfo) that the handles we name individually stand for.
 const WRAP_OF: Record<string, string> = { Pipe: 'PipeWrap', TTY: 'TTYWrap', TCP: 'TCPSocketWrap' };
-const KIND_NAMES: Record<string, string> = { Timeout: 'timer', Immediate: 'immediate', FSReqCallback: 'file operation', FSReqPromise: 'file operation' };
+const KIND_NAMES: Record<string, string> = {
+  Timeout: 'timer',
+  Immediate: 'immediate',
+  FSReqCallback: 'file operation',
+  FSReqPromise: 'file operation',
+  CloseReq: 'file operation',
+};
 
 // A file operation (a libuv request, not a handle) ends by itself: one still running right after the cleanups is work
 // in progress, not something a cleanup forgot: the app's last async write, or its loader's housekeeping (tsx expires
 // its disk cache with fs.promises.opendir() a moment after it starts; from Node 22.22/24.11 on, tsx's hooks run on
 // the main thread, so those requests are the app's own). Such requests get up to SETTLE_MS to finish; one still
-// pending then (a read of a FIFO nobody writes, say) is reported.
-const REQUESTS = new Set(['FSReqCallback', 'FSReqPromise']);
+// pending then (a read of a FIFO nobody writes, say) is reported. A FileHandle's close() (the last step of every
+// fs.promises.readFile/writeFile) is a CloseReq: the same kind of work, a moment from done.
+const REQUESTS = new Set(['FSReqCallback', 'FSReqPromise', 'CloseReq']);
 const SETTLE_MS = 200;
 
 export async function settleRequests(): Promise<void> {

@@ -29,3 +29,23 @@ describe('devsup killed with SIGKILL while a cleanup hangs', () => {
     expect(project.named('cleanup').filter((e) => e.pid === app!.pid).map((e) => e.name)).toEqual(['last', 'middle']);
   });
 });
+
+// Node reports each module the app loads on the IPC channel; once devsup is gone that channel is closed, and a report
+// on it was an uncaught ERR_IPC_CHANNEL_CLOSED: the app died in its cleanup (Node 20: a module not loaded before;
+// Node 24: any import(), devsup/child's own of liveness.js on disconnect too, before any cleanup ran).
+describe('devsup killed with SIGKILL while the app runs', () => {
+  it('a cleanup that imports a module not loaded before completes, and the app exits within its stop timeout', async () => {
+    const project = new Project('imports-in-cleanup.ts', undefined, ['late-module.mjs']);
+    const devsup = project.run([project.entry, '--stop-timeout', '3000']);
+    await devsup.waitForLine(/ready in \d+ ms/);
+    const [app] = await project.waitFor('start');
+    devsup.process.kill('SIGKILL');
+    await devsup.exited;
+    const killedAt = Date.now();
+    await until('the orphaned app to exit', () => !isAlive(app!.pid), 3000 + 5000);
+    expect(Date.now() - killedAt).toBeLessThan(3000);
+    expect(project.events().map((e) => [e.event, e.pid])).toEqual(['start', 'cleanup-started', 'cleanup-done', 'exit'].map((event) => [event, app!.pid]));
+    expect(project.named('cleanup-done')[0]).toMatchObject({ loaded: 'late' });
+    expect(project.named('exit')[0]).toMatchObject({ code: 0 });
+  });
+});

@@ -21,7 +21,11 @@ describe('a start from the standby', () => {
     expect(comparable(standby!)).toEqual(comparable(direct!));
     expect(direct!.argv).toEqual([process.execPath, `${project.dir}/${fixture}`, '--flag', 'two words']);
     if (fixture.endsWith('.cjs')) expect(standby!.main).toBe(true);
-    else expect(standby!.url).toBe(`file://${project.dir}/${fixture}`);
+    else {
+      expect(standby!.url).toBe(`file://${project.dir}/${fixture}`);
+      // import.meta.main (Node 22.18/24.2 on): Module.runMain() runs the entry as the main module, as `node entry` does.
+      if (direct!.main !== undefined) expect([direct!.main, standby!.main]).toEqual([true, true]);
+    }
     expect(Object.keys(standby!.env as object)).not.toContain('DEVSUP_STANDBY');
   });
 
