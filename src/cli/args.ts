@@ -14,6 +14,8 @@ const OPTIONS = {
   'max-stop-timeout': { type: 'string' },
   'ready-timeout': { type: 'string' },
   'quiet-period': { type: 'string' },
+  standby: { type: 'string' },
+  'no-standby': { type: 'boolean' },
   debounce: { type: 'string' },
   delay: { type: 'string', short: 'd' },
   signal: { type: 'string', short: 's' },
@@ -174,6 +176,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     // nodemon's --delay is the quiet period in seconds (or Nms); --debounce (deprecated, named by normalize) wins over it.
     quietPeriod: numeric(v['quiet-period']) ?? (v.delay === undefined || v.debounce !== undefined ? undefined : parseDelay(v.delay)),
     debounce: numeric(v.debounce),
+    standby: v['no-standby'] ? false : v.standby === 'off' ? false : v.standby,
     signal: v.signal,
     watch: v.watch,
     watchAll: v['watch-all'],

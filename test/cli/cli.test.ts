@@ -72,7 +72,7 @@ describe('help and version', () => {
     const lines = devsup('--help').stdout.split('\n');
     expect(lines.filter((line) => [...line].length > 80)).toEqual([]);
     const column = lines.find((line) => line.startsWith('Options'))!.indexOf('default');
-    for (const [flag, value] of [['--stop-timeout', '5000'], ['--signal', 'SIGTERM'], ['--quiet-period', '75'], ['--on-crash', 'wait'], ['--log-format', 'human']]) {
+    for (const [flag, value] of [['--stop-timeout', '5000'], ['--signal', 'SIGTERM'], ['--quiet-period', '20'], ['--on-crash', 'wait'], ['--log-format', 'human']]) {
       const line = lines.find((l) => new RegExp(`^  (-\\w, )?${flag} `).test(l))!;
       expect(line.slice(column)).toBe(value);
       expect(line[column - 1]).toBe(' ');
