@@ -102,8 +102,9 @@ function changed(state: State, trigger: Trigger, loop: Extract<Event, { type: 'c
   }
 }
 
-// A warm standby boots this long after a spawn (or at ready, if sooner): not on top of the new app's own boot.
-export const WARM_AFTER_MS = 250;
+// A warm standby boots at ready, or this long after a spawn for an app that never says ready (counted ready only
+// after readyTimeout): after the new app's own boot, which it would otherwise slow, and before a person's next save.
+export const WARM_AFTER_MS = 600;
 
 export function transition(state: State, event: Event, policy: Policy = defaultPolicy): Step {
   const step = decide(state, event, policy);
