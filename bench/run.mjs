@@ -306,10 +306,13 @@ async function latencySession(toolId, lang, cleanupMs, round) {
     cwd: app.dir,
     cleanupMs,
     label: `latency-c${cleanupMs}`,
-    body: async ({ handle, port, first, over, check }) => {
+    body: async ({ handle, port, first, events, over, check }) => {
       const out = { edits: [] };
       const got = await first((b) => b === v0);
       out.firstStartMs = got.t - handle.spawnedAt;
+      // The tool's own start: launch → the app's process exists (its performance.timeOrigin).
+      const firstApp = appProcesses(events())[0];
+      out.toolStartMs = firstApp ? firstApp.origin - handle.spawnedAt : null;
       let servedAt = got.t;
       for (let i = 1; i <= EDITS; i++) {
         await sleep(servedAt + GAP_MS - wall());
@@ -572,9 +575,11 @@ function report(results) {
     const rows = [];
     for (const lang of ['js', 'ts']) {
       const here = lat.filter((r) => r.lang === lang);
-      rows.push(...statRows(lang, LATENCY_TOOLS[lang], (t) => here.filter((r) => r.tool === t).map((r) => r.firstStartMs), [lang]));
+      const starts = statRows(lang, LATENCY_TOOLS[lang], (t) => here.filter((r) => r.tool === t).map((r) => r.firstStartMs), [lang]);
+      const own = statRows(lang, LATENCY_TOOLS[lang], (t) => here.filter((r) => r.tool === t).map((r) => r.toolStartMs), []);
+      rows.push(...starts.map((row, i) => [...row, own[i][1], own[i][4]]));
     }
-    out.push(table(['entry', 'tool', 'median', 'min–max', 'n', 'devsup ÷ peer'], rows));
+    out.push(table(['entry', 'tool', 'median', 'min–max', 'n', 'devsup ÷ peer', "the tool's own start: launch → app process", 'devsup ÷ peer'], rows));
     out.push('');
 
     out.push('## Restart latency: edit of version file → new version answers (ms)');
