@@ -8,8 +8,6 @@ const STOP_TIMEOUT = 1000;
 const KILL_GRACE = 500;
 const LADDER = ['--stop-timeout', String(STOP_TIMEOUT), '--kill-grace', String(KILL_GRACE)];
 
-
-
 describe('a flood of ready messages', () => {
   it('does not delay a rung: 20,000 readies, then the ladder runs in order, on time', async () => {
     const project = new Project('floods-ready.ts');
@@ -25,6 +23,7 @@ describe('a flood of ready messages', () => {
     console.log(`flood: app gone ${took} ms after the restart line`);
     expect(took).toBeLessThan(STOP_TIMEOUT + KILL_GRACE + 2500);
     await project.waitFor('start', 2, 30_000);
+    await devsup.waitForLine(/restart #1/); // said once the new app is ready, after its first line of code
     const lines = devsup.lines();
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
     const rungs = [/→ restarting/, /stop timeout \(1000 ms\): cleanup "stuck" still running after [\d.]+ m?s → SIGTERM/, /still running 500 ms after SIGTERM .* → SIGKILL/, /restart #1/];
