@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { freePort, Project, until } from '../helpers/harness.js';
+import { freePort, isAlive, Project, until } from '../helpers/harness.js';
 import { failures, startTraffic } from '../helpers/traffic.js';
 
 const get = (port: number, path = '/') =>
@@ -33,6 +33,23 @@ describe('--socket', () => {
     await devsup.waitForLine(/→ restarting/);
     expect(await get(port)).toBe('2');
     expect(await slow).toBe('1');
+  });
+
+  it('an app with no line of devsup code and no SIGTERM handler: the request in flight at the save completes', async () => {
+    const project = new Project('held-bare.mjs');
+    const port = await freePort();
+    const devsup = project.run([project.entry, '--socket', `127.0.0.1:${port}`], { env: { PORT: String(port), HOST: '127.0.0.1' } });
+    const first = await listening(project, 1);
+    const slow = get(port, '/slow/1500');
+    await new Promise((r) => setTimeout(r, 200));
+    project.setVersion(2);
+    await devsup.waitForLine(/→ restarting/);
+    expect(await slow).toBe('1');
+    await listening(project, 2);
+    expect(await get(port)).toBe('2');
+    // It ended by the SIGTERM, as it would have without devsup, once the request was answered (no escalation).
+    expect(devsup.count(/stop timeout|SIGKILL/)).toBe(0);
+    expect(isAlive(first.pid)).toBe(false);
   });
 
   it('passes LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (the app\'s own pid) to a Node app, which serves on the held socket', async () => {
