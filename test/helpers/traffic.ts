@@ -1,6 +1,9 @@
-// A client that opens a fresh connection every `everyMs` and sends one GET on it, counting how each one ended: the
-// answer, or the failure by kind (refused, reset, timeout, other). For the held sockets' tests and the bench's row.
+// A client that opens a fresh connection every `everyMs` and sends one GET on it (or, `tcp`, reads what the server
+// writes until it ends the connection), counting how each one ended: the answer, or the failure by kind (refused,
+// reset, timeout, other). For the held sockets' tests.
 import { request } from 'node:http';
+import { request as requestTls } from 'node:https';
+import { connect } from 'node:net';
 
 export interface Traffic {
   sent: number;
@@ -15,7 +18,7 @@ export function failures(t: Traffic): number {
 }
 
 /** Starts the traffic; stop() ends it once every request under way has ended, and returns the counts. */
-export function startTraffic(port: number, { everyMs = 10, timeoutMs = 15_000, host = '127.0.0.1', path = '/' } = {}) {
+export function startTraffic(port: number, { everyMs = 10, timeoutMs = 15_000, host = '127.0.0.1', path = '/', protocol = 'http' as 'http' | 'https' | 'tcp' } = {}) {
   const t: Traffic = { sent: 0, answered: 0, failed: { refused: 0, reset: 0, timeout: 0, other: 0 }, bodies: new Map() };
   const pending = new Set<Promise<void>>();
   const one = () =>
@@ -32,8 +35,24 @@ export function startTraffic(port: number, { everyMs = 10, timeoutMs = 15_000, h
         }
         resolve();
       };
+      const failed = (error: NodeJS.ErrnoException) =>
+        end(error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'reset' : 'other');
+      if (protocol === 'tcp') {
+        const socket = connect({ host, port, timeout: timeoutMs });
+        let body = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (body += chunk));
+        socket.on('end', () => end(undefined, body));
+        socket.on('timeout', () => {
+          end('timeout');
+          socket.destroy();
+        });
+        socket.on('error', failed);
+        return;
+      }
       // agent: false: a fresh connection for each request, closed after it.
-      const req = request({ host, port, path, agent: false, timeout: timeoutMs }, (res) => {
+      const send = protocol === 'https' ? requestTls : request;
+      const req = send({ host, port, path, agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
@@ -44,9 +63,7 @@ export function startTraffic(port: number, { everyMs = 10, timeoutMs = 15_000, h
         end('timeout');
         req.destroy();
       });
-      req.on('error', (error: NodeJS.ErrnoException) =>
-        end(error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'reset' : 'other'),
-      );
+      req.on('error', failed);
       req.end();
     });
   const timer = setInterval(() => {

@@ -4,17 +4,28 @@ import { describe, expect, it } from 'vitest';
 import { freePort, Project, until } from '../helpers/harness.js';
 import { failures, startTraffic } from '../helpers/traffic.js';
 
-const RESTARTS = 20;
+interface Series {
+  restarts?: number;
+  protocol?: 'http' | 'https' | 'tcp';
+  env?: Record<string, string>;
+  args?: string[];
+  more?: string[];
+  /** The edit: version.mjs by default. */
+  bump?: (project: Project, version: number) => void;
+}
 
-async function throughRestarts(fixture: string, as: string) {
-  const project = new Project(fixture, as);
+async function throughRestarts(fixture: string, as: string, { restarts: RESTARTS = 20, protocol = 'http', env = {}, args = [], more = [], bump = (p, v) => p.setVersion(v) }: Series = {}) {
+  const project = new Project(fixture, as, more);
+  bump(project, 1);
   const port = await freePort();
-  const devsup = project.run([project.entry, '--socket', `127.0.0.1:${port}`], { env: { PORT: String(port), HOST: '127.0.0.1', CLEANUP_MS: '300' } });
+  const devsup = project.run([project.entry, '--socket', `127.0.0.1:${port}`, ...args], {
+    env: { PORT: String(port), HOST: '127.0.0.1', CLEANUP_MS: '300', ...env },
+  });
   await devsup.waitForLine(/held by devsup/);
   await until('version 1 listening', () => project.named('listening').some((e) => e.version === 1));
-  const client = startTraffic(port);
+  const client = startTraffic(port, { protocol });
   for (let version = 2; version <= RESTARTS + 1; version++) {
-    project.setVersion(version);
+    bump(project, version);
     await until(`version ${version} listening`, () => project.named('listening').some((e) => e.version === version), 30_000);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -44,4 +55,15 @@ describe('--socket: no request refused during restarts', () => {
   it('node:http with no stop handling at all (the preload drains its server at SIGTERM), JS', async () => {
     await throughRestarts('held-bare.mjs', 'held-bare.mjs');
   });
+  for (const kind of ['http', 'https', 'net'] as const) {
+    it(`node:${kind}, CommonJS, listen({ port, host }): 5 restarts`, async () => {
+      await throughRestarts('held-kinds.cjs', 'held-kinds.cjs', {
+        restarts: 5,
+        protocol: kind === 'net' ? 'tcp' : kind,
+        env: { KIND: kind },
+        bump: (project, version) => project.write('version.cjs', `module.exports = ${version};\n`),
+        more: ['tls-key.pem', 'tls-cert.pem'],
+      });
+    });
+  }
 });
