@@ -1,7 +1,9 @@
 // THE promise of --socket: a fresh connection every 10 ms through 20 restarts of an app with a 300 ms cleanup, and not
 // one refused, reset or timed out — for a plain node:http app in JS and in TS, with devsup/child and without it.
+import { existsSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort, Project, until } from '../helpers/harness.js';
+import { freePort, Project, ROOT, until } from '../helpers/harness.js';
 import { failures, startTraffic } from '../helpers/traffic.js';
 
 interface Series {
@@ -10,12 +12,15 @@ interface Series {
   env?: Record<string, string>;
   args?: string[];
   more?: string[];
+  /** Packages of this repository's node_modules the app imports (linked into the project). */
+  packages?: string[];
   /** The edit: version.mjs by default. */
   bump?: (project: Project, version: number) => void;
 }
 
-async function throughRestarts(fixture: string, as: string, { restarts: RESTARTS = 20, protocol = 'http', env = {}, args = [], more = [], bump = (p, v) => p.setVersion(v) }: Series = {}) {
+async function throughRestarts(fixture: string, as: string, { restarts: RESTARTS = 20, protocol = 'http', env = {}, args = [], more = [], bump = (p, v) => p.setVersion(v), packages = [] }: Series = {}) {
   const project = new Project(fixture, as, more);
+  for (const name of packages) symlinkSync(join(ROOT, 'node_modules', name), join(project.dir, 'node_modules', name), 'junction');
   bump(project, 1);
   const port = await freePort();
   const devsup = project.run([project.entry, '--socket', `127.0.0.1:${port}`, ...args], {
@@ -54,6 +59,14 @@ describe('--socket: no request refused during restarts', () => {
   });
   it('node:http with no stop handling at all (the preload drains its server at SIGTERM), JS', async () => {
     await throughRestarts('held-bare.mjs', 'held-bare.mjs');
+  });
+  // devDependencies: the frameworks' own listen() goes through net.Server.prototype.listen too.
+  const installed = (name: string) => existsSync(join(ROOT, 'node_modules', name, 'package.json'));
+  it.skipIf(!installed('express'))('Express 5, with no stop handling at all (the preload drains it), JS', async () => {
+    await throughRestarts('held-express.mjs', 'held-express.mjs', { packages: ['express'] });
+  });
+  it.skipIf(!installed('fastify'))('Fastify 5 with devsup/child, TS', async () => {
+    await throughRestarts('held-fastify.mjs', 'held-fastify.ts', { packages: ['fastify'] });
   });
   for (const kind of ['http', 'https', 'net'] as const) {
     it(`node:${kind}, CommonJS, listen({ port, host }): 5 restarts`, async () => {
