@@ -6,6 +6,8 @@
     on_shutdown('http server', server.shutdown)
     ready()
 
+    sock = listen_sockets()[0]   # devsup --socket 8000: the held listening socket (fd 3), [] without devsup
+
 Under devsup (DEVSUP_IPC=1, the channel on fd NODE_CHANNEL_FD) it speaks the protocol of docs/PROTOCOL.md; without
 devsup (production) SIGTERM and SIGINT run the same cleanups. Standard library only, Python 3.8 or later.
 

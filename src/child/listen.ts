@@ -11,7 +11,7 @@ interface Held {
   host: string | null;
 }
 
-/** Every server the app listened with, on a held socket or not (for drain.ts). */
+/** Every server the app listens with, on a held socket or not, while devsup holds sockets (for drain.ts). */
 export const servers = new Set<net.Server>();
 
 const parseHeld = (raw: string | undefined): Held[] => {
@@ -60,7 +60,10 @@ const report = (port: number, host: string | undefined, isHeld: boolean) => {
 
 const listen = net.Server.prototype.listen;
 net.Server.prototype.listen = function (this: net.Server, ...args: ListenArgs) {
-  servers.add(this);
+  if (held.length > 0 && !servers.has(this)) {
+    servers.add(this);
+    this.once('close', () => servers.delete(this));
+  }
   const asked = portAndHost(args);
   const socket = asked && asked.port > 0 ? held.find((h) => h.port === asked.port && !taken.has(h.fd)) : undefined;
   if (asked && asked.port > 0) report(asked.port, asked.host, socket !== undefined);
