@@ -272,9 +272,9 @@ export class Shell implements Narrated {
     this.timers.disarm();
     this.progress.end();
     if (this.run) this.run.reaped = true;
-    void this.sockets?.close();
     this.settleReady(new DevsupError('CLOSED', 'the supervisor was closed', { exitCode }));
-    void (this.watcher?.close() ?? Promise.resolve()).then(() => {
+    // The held sockets close with devsup: what waits in their backlog is refused from now on.
+    void Promise.all([this.watcher?.close(), this.sockets?.close()]).then(() => {
       this.emitter.emit('closed', { exitCode });
       this.#closed(exitCode);
     });

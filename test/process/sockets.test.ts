@@ -3,6 +3,9 @@
 import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { join } from 'node:path';
+import { createSupervisor } from '../../src/supervisor/supervisor.js';
+import { createLogger } from '../../src/supervisor/logger.js';
 import { freePort, isAlive, Project, until } from '../helpers/harness.js';
 import { failures, startTraffic } from '../helpers/traffic.js';
 
@@ -108,6 +111,25 @@ describe('--socket', () => {
       `[devsup] the app asked to listen on 127.0.0.1:${heldPort}, devsup holds port ${heldPort} (all interfaces): it serves on the held socket (--socket 127.0.0.1:${heldPort} to match)`,
     ]);
     expect(await get(heldPort)).toBe('2');
+  });
+
+  it('createSupervisor({ sockets }): held from start() until close(), then the port is free again', async () => {
+    const project = new Project('held-app.mjs');
+    const port = await freePort();
+    const supervisor = createSupervisor(
+      { entry: join(project.dir, project.entry), cwd: project.dir, sockets: [`127.0.0.1:${port}`], env: { EVENTS: project.eventsFile, PORT: String(port), HOST: '127.0.0.1' }, restartable: false, standby: false },
+      { logger: createLogger({ format: 'human', level: 'silent' }) },
+    );
+    onTestFinished(() => void supervisor.close({ force: true }));
+    await supervisor.start();
+    expect(await get(port)).toBe('1');
+    await supervisor.close();
+    const again = createServer();
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen(port, '127.0.0.1', resolve);
+    });
+    again.close();
   });
 
   for (const via of ['socket.fromfd(3)', 'devsup_child.listen_sockets()']) {
