@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateFixtures, BURST_MODULES } from './lib/fixtures.mjs';
 import { freePort, waitForAnswer } from './lib/http.mjs';
+import { startTraffic } from './lib/traffic.mjs';
 import { cpuSnapshot, killAllSync, killTree, rssOf, sleep, startTool, toolProcesses, wall } from './lib/proc.mjs';
 import { fmt, fmtStats, ratio, summarize, table } from './lib/report.mjs';
 
@@ -29,6 +30,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     tools: { type: 'string' },
     'burst-cleanup': { type: 'string' },
+    'request-restarts': { type: 'string' },
     out: { type: 'string' },
     dist: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -42,8 +44,9 @@ if (opts.help) {
   --rounds <n>         rounds of each scenario
   --edits <n>          edits per restart-latency session (default 2)
   --gap <ms>           wait after the previous version is served before the next edit (default 700)
-  --only <list>        scenarios to run, comma-separated: latency,burst,idle (default all)
-  --tools <list>       tools to run (default all): devsup,nodemon,nodemon-sigterm,node-watch,tsx,nodemon-tsx
+  --only <list>        scenarios to run, comma-separated: latency,burst,idle,requests (default all)
+  --tools <list>       tools to run (default all): devsup,devsup-socket,nodemon,nodemon-sigterm,node-watch,tsx,nodemon-tsx
+  --request-restarts <n> restarts per tool in the requests scenario (default 10; --quick 5)
   --burst-cleanup <ms> CLEANUP_MS of the app in the burst scenario (default 0)
   --out <file>         the JSON results (default bench/results.json)
   --dist <dir>         the devsup build to measure (default dist/; copied to bench/.dist-snapshot for the run)
@@ -63,10 +66,11 @@ const ROUNDS = positiveInt('rounds', opts.rounds, opts.quick ? 2 : 5);
 const EDITS = positiveInt('edits', opts.edits, 2);
 const GAP_MS = positiveInt('gap', opts.gap, 700);
 const BURST_CLEANUP_MS = positiveInt('burst-cleanup', opts['burst-cleanup'], 0);
-const SCENARIOS = new Set((opts.only ?? 'latency,burst,idle').split(',').map((s) => s.trim()));
+const REQUEST_RESTARTS = positiveInt('request-restarts', opts['request-restarts'], opts.quick ? 5 : 10);
+const SCENARIOS = new Set((opts.only ?? 'latency,burst,idle,requests').split(',').map((s) => s.trim()));
 for (const s of SCENARIOS) {
-  if (!['latency', 'burst', 'idle'].includes(s)) {
-    process.stderr.write(`bench: unknown scenario ${s} in --only (latency, burst, idle)\n`);
+  if (!['latency', 'burst', 'idle', 'requests'].includes(s)) {
+    process.stderr.write(`bench: unknown scenario ${s} in --only (latency, burst, idle, requests)\n`);
     process.exit(2);
   }
 }
@@ -83,6 +87,9 @@ const QUIET_WINDOW_MS = 500;
 const QUIET_TIMEOUT_MS = 120_000;
 const BURST_SPACING_MS = 2; // 50 writes, one every 2 ms: the burst lasts ~100 ms
 const BURST_TAIL_MS = 1_000; // after the final version answers: watch for further (needless) restarts
+const REQUEST_EVERY_MS = 10; // requests scenario: a fresh connection this often
+const REQUEST_TIMEOUT_MS = 5_000; // … each given this long to be answered
+const REQUEST_CLEANUP_MS = 300; // … of an app with this cleanup
 const RUN_DEADLINE_MS = (opts.large ? 60 : 30) * 60_000; // the whole run, whatever happens
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -100,6 +107,13 @@ const DEVSUP_CLI = join(SNAPSHOT, 'cli', 'main.js');
 
 const TOOLS = {
   devsup: { id: 'devsup', label: 'devsup', langs: ['js', 'ts'], cmd: (entry) => [DEVSUP_CLI, 'run', entry, '--quiet'] },
+  'devsup-socket': {
+    id: 'devsup-socket',
+    label: 'devsup --socket',
+    langs: ['js', 'ts'],
+    extra: true,
+    cmd: (entry, port) => [DEVSUP_CLI, 'run', entry, '--quiet', '--socket', `127.0.0.1:${port}`],
+  },
   nodemon: { id: 'nodemon', label: 'nodemon', langs: ['js'], cmd: (entry) => [NODEMON, entry] },
   'nodemon-sigterm': {
     id: 'nodemon-sigterm',
@@ -135,6 +149,7 @@ const IDLE_TOOLS = [
   ['devsup', 'ts'],
   ['tsx', 'ts'],
 ].filter(([t]) => SELECTED.has(t));
+const REQUEST_TOOLS = { js: pick(['devsup', 'devsup-socket', 'nodemon', 'nodemon-sigterm', 'node-watch']), ts: pick(['devsup', 'devsup-socket', 'tsx', 'nodemon-tsx']) };
 const PEERS = { js: ['nodemon', 'nodemon-sigterm', 'node-watch'], ts: ['tsx', 'nodemon-tsx'] };
 
 /** The same list, rotated by `round`: no tool always goes first. */
@@ -245,7 +260,7 @@ async function session({ tool, lang, app, cwd, cleanupMs, label, startTimeoutMs 
   const events = join(fx.events, `${id}-${tool.id}-${lang}.jsonl`);
   writeFileSync(events, '');
   const logFile = join(fx.logs, `${id}-${tool.id}-${lang}-${label}.log`);
-  const args = tool.cmd(app.entry);
+  const args = tool.cmd(app.entry, port);
   const handle = startTool({
     command: NODE,
     args,
@@ -413,6 +428,49 @@ async function burstSession(toolId, lang, round) {
     },
   });
   return { tool: toolId, lang, round, cleanupMs: BURST_CLEANUP_MS, ...r };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scenario 6: requests during restarts — a fresh connection every 10 ms through a series of restarts.
+
+async function requestsSession(toolId, lang) {
+  const tool = TOOLS[toolId];
+  const app = fx.basic[lang];
+  const tag = `q-${toolId}-${lang}`;
+  app.setVersion(`${tag}-v0`);
+  const r = await session({
+    tool,
+    lang,
+    app,
+    cwd: app.dir,
+    cleanupMs: REQUEST_CLEANUP_MS,
+    label: 'requests',
+    body: async ({ port, first, over, check }) => {
+      const got = await first((b) => b === `${tag}-v0`);
+      await sleep(got.t + GAP_MS - wall());
+      const client = startTraffic(port, { everyMs: REQUEST_EVERY_MS, timeoutMs: REQUEST_TIMEOUT_MS });
+      let failure;
+      try {
+        for (let i = 1; i <= REQUEST_RESTARTS; i++) {
+          check();
+          const version = `${tag}-v${i}`;
+          app.setVersion(version);
+          // The traffic itself says when the new version serves (a probe of our own would add requests).
+          const deadline = wall() + EDIT_TIMEOUT_MS;
+          while (!client.traffic.bodies.has(version) && wall() < deadline && !over()) await sleep(5);
+          if (!client.traffic.bodies.has(version)) throw new Error(`restart ${i}: the new version did not answer within ${EDIT_TIMEOUT_MS} ms`);
+          await sleep(GAP_MS);
+        }
+      } catch (error) {
+        failure = error;
+      }
+      const { sent, answered, failed } = await client.stop();
+      const out = { restarts: REQUEST_RESTARTS, sent, answered, failed };
+      if (failure) throw Object.assign(failure, { partial: out });
+      return out;
+    },
+  });
+  return { tool: toolId, lang, cleanupMs: REQUEST_CLEANUP_MS, ...r };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -706,6 +764,19 @@ function report(results) {
     out.push('');
   }
 
+  const requests = results.requests ?? [];
+  if (requests.length > 0) {
+    out.push(`## Requests during restarts: a fresh connection every ${REQUEST_EVERY_MS} ms through ${REQUEST_RESTARTS} restarts (app cleanup ${REQUEST_CLEANUP_MS} ms, ${REQUEST_TIMEOUT_MS / 1000} s timeout)`);
+    out.push('');
+    const rows = requests.map((r) => {
+      const f = r.failed ?? {};
+      const failedN = (f.refused ?? 0) + (f.reset ?? 0) + (f.timeout ?? 0) + (f.other ?? 0);
+      return [r.lang, label(r.tool), String(r.restarts ?? '—'), String(r.sent ?? '—'), r.error ? `error: ${r.error}` : `${failedN} (${r.sent ? ((100 * failedN) / r.sent).toFixed(1) : '0'} %)`, String(f.refused ?? '—'), String(f.reset ?? '—'), String(f.timeout ?? '—'), String(f.other ?? '—')];
+    });
+    out.push(table(['entry', 'tool', 'restarts', 'sent', 'failed', 'refused', 'reset', 'timeout', 'other'], rows));
+    out.push('');
+  }
+
   if (results.failures.length > 0) {
     out.push('## Failures');
     out.push('');
@@ -749,7 +820,7 @@ async function main() {
   fx = generateFixtures({ big: SCENARIOS.has('idle'), large: opts.large });
   progress(`fixtures in ${fx.root} (${Math.round(wall() - genStart)} ms); tool output in ${fx.logs}`);
 
-  const results = { header: h, fixtures: fx.root, latency: [], burst: [], idle: [], failures };
+  const results = { header: h, fixtures: fx.root, latency: [], burst: [], idle: [], requests: [], failures };
   for (let round = 0; round < ROUNDS; round++) {
     progress(`round ${round + 1}/${ROUNDS}`);
     if (SCENARIOS.has('latency')) {
@@ -779,6 +850,16 @@ async function main() {
           results.idle.push(r);
           if (!r.error) progress(`  idle ${big.files} files ${lang} ${label(t)}: first answer ${fmt(r.firstAnswerMs)} ms, RSS ${fmt(r.rssMB, 1)} MB, idle CPU ${fmt(r.idleCpuMs)} ms`);
         }
+      }
+    }
+  }
+  // Once, not per round: each session is a whole series of restarts.
+  if (SCENARIOS.has('requests')) {
+    for (const lang of ['js', 'ts']) {
+      for (const t of REQUEST_TOOLS[lang]) {
+        const r = await requestsSession(t, lang);
+        results.requests.push(r);
+        if (!r.error) progress(`  requests ${lang} ${label(t)}: ${r.sent} sent through ${r.restarts} restarts, failed: ${JSON.stringify(r.failed)}`);
       }
     }
   }

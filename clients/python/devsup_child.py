@@ -6,6 +6,8 @@
     on_shutdown('http server', server.shutdown)
     ready()
 
+    sock = listen_sockets()[0]   # devsup --socket 8000: the held listening socket (fd 3), [] without devsup
+
 Under devsup (DEVSUP_IPC=1, the channel on fd NODE_CHANNEL_FD) it speaks the protocol of docs/PROTOCOL.md; without
 devsup (production) SIGTERM and SIGINT run the same cleanups. Standard library only, Python 3.8 or later.
 
@@ -26,11 +28,12 @@ import json
 import math
 import os
 import signal
+import socket
 import sys
 import threading
 import time
 
-__all__ = ['on_shutdown', 'ready', 'extend_deadline', 'is_shutting_down']
+__all__ = ['on_shutdown', 'ready', 'extend_deadline', 'is_shutting_down', 'listen_sockets']
 
 SDK_VERSION = 'python/0.1.0'
 MAX_LINE = 1 << 20  # longer lines on the channel are dropped, as devsup does
@@ -395,6 +398,21 @@ def _describe(error):
 
 def _cut(text):
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT]
+
+
+def listen_sockets():
+    """The listening sockets devsup holds for the app (devsup --socket), or systemd passed: socket.socket objects
+    for fds 3, 4, ... (LISTEN_FDS), in the order declared; [] when there are none, or when LISTEN_PID names another
+    process (devsup leaves it unset for a command it does not start itself: then they are this process's). Their
+    names (the ports, for devsup) are in LISTEN_FDNAMES. Pass them on, e.g. uvicorn --fd 3, gunicorn --bind fd://3."""
+    pid = os.environ.get('LISTEN_PID')
+    if pid not in (None, '', str(os.getpid())):
+        return []
+    try:
+        count = int(os.environ.get('LISTEN_FDS', ''))
+    except ValueError:
+        return []
+    return [socket.socket(fileno=3 + i) for i in range(max(count, 0))]
 
 
 # --- on import --------------------------------------------------------------------------------------------------

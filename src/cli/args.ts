@@ -29,6 +29,7 @@ const OPTIONS = {
   python: { type: 'string' },
   dotenv: { type: 'string' },
   'on-crash': { type: 'string' },
+  socket: { type: 'string', multiple: true },
   poll: { type: 'string' },
   'legacy-watch': { type: 'boolean', short: 'L' },
   'polling-interval': { type: 'string', short: 'P' },
@@ -187,6 +188,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     python: v.python,
     envFile: v.dotenv,
     onCrash: v['on-crash'] ?? (v.exitcrash ? 'exit' : undefined),
+    sockets: v.socket?.map(numeric),
     poll:
       v.poll !== undefined ? (v.poll === 'true' ? true : numeric(v.poll))
       : v['polling-interval'] !== undefined ? numeric(v['polling-interval'])

@@ -35,6 +35,7 @@ const OPTION_ROWS: [flags: string, what: string, fallback?: string][] = [
   ['--node-arg <arg>', 'any other flag for node (repeat)', ''],
   ['--python <path>', 'the interpreter for a .py entry', 'python3'],
   ['--dotenv <file>', 'load a .env file before each start', ''],
+  ['--socket <[host:]port>', 'hold the port across restarts (repeat)', ''],
   ['--on-crash <policy>', 'wait | restart (backoff) | exit', 'wait'],
   ['--exitcrash', "nodemon's: --on-crash exit", ''],
   ['-I, --no-stdin', 'leave stdin to the app (no rs)', ''],

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { DevsupError, didYouMean } from '../core/errors.js';
 import { EVENT_HOOKS, HOOK_EVENTS, type HookName } from '../core/events.js';
 import { parseCommand } from './command.js';
-import { CONFIG_KEYS, defaults, type Config, type ConfigKey, type Options } from './schema.js';
+import { CONFIG_KEYS, defaults, type Config, type ConfigKey, type Options, type SocketSpec } from './schema.js';
 
 /** One source of options: where it came from (for messages) and how its keys are spelled there. */
 export interface Layer {
@@ -76,6 +76,10 @@ const CHECKS: Record<ConfigKey, Check> = {
       ? undefined
       : 'a signal name such as "SIGTERM" or "SIGINT"',
   onCrash: oneOf('wait', 'restart', 'exit'),
+  sockets: (v) =>
+    Array.isArray(v) && v.every((s) => parseSocket(s) !== undefined)
+      ? undefined
+      : 'an array of ports (3000) or "host:port" strings ("127.0.0.1:3000", "[::1]:3000")',
   clearScreen: boolean,
   logFormat: oneOf('human', 'json'),
   logLevel: oneOf('debug', 'info', 'warn', 'error', 'silent'),
@@ -87,6 +91,15 @@ const CHECKS: Record<ConfigKey, Check> = {
       ? undefined
       : `an object of functions named ${HOOKS.join(', ')}`,
 };
+
+/** A port (3000, "3000") or "host:port" ("127.0.0.1:3000", "[::1]:3000", "localhost:3000"); undefined if neither. */
+export function parseSocket(value: unknown): SocketSpec | undefined {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]:|([^:\s[\]]+):)?(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host: match[1] ?? match[2], port };
+}
 
 // The merged values' types: a default fills in every key that has one.
 type Merged = Config & Required<Pick<Config, keyof typeof defaults>>;
@@ -165,6 +178,7 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd(), 
     standby: ((v) => (v === true ? 'warm' : v))(get('standby') as boolean | 'warm' | 'on-change'),
     signal: get('signal'),
     onCrash: get('onCrash'),
+    sockets: Object.freeze(uniqueSockets(get('sockets'))),
     clearScreen: get('clearScreen'),
     logFormat: get('logFormat'),
     logLevel: get('logLevel'),
@@ -173,6 +187,15 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd(), 
     hooks: Object.freeze({ ...get('hooks') }),
   };
   return Object.freeze(options);
+}
+
+// Each socket once: `--socket 3000 --socket 3000` holds one.
+function uniqueSockets(values: readonly (number | string)[]): SocketSpec[] {
+  const out: SocketSpec[] = [];
+  for (const spec of values.map((v) => parseSocket(v)!)) {
+    if (!out.some((s) => s.port === spec.port && s.host === spec.host)) out.push(Object.freeze(spec));
+  }
+  return out;
 }
 
 // Options.hooks is keyed by the hooks' first names, which the supervisor reads; the config may use either name.

@@ -66,6 +66,12 @@ export interface Config {
   signal?: NodeJS.Signals;
   /** When the app crashes: wait for a change (default), restart it with backoff, or exit with its code. */
   onCrash?: OnCrash;
+  /**
+   * Listening sockets devsup binds once and hands to every generation of the app (systemd socket activation: fds from
+   * 3, LISTEN_FDS), so that no connection is refused while it restarts: ports (3000) or "host:port" strings
+   * ("127.0.0.1:3000", "[::1]:3000"). A Node app's own `listen(3000)` takes the held socket. Not on Windows.
+   */
+  sockets?: (number | string)[];
   /** Clear the terminal before each restart. */
   clearScreen?: boolean;
   logFormat?: LogFormat;
@@ -79,6 +85,12 @@ export interface Config {
    * first names start, restart, crash, exit still work, with a deprecation warning).
    */
   hooks?: Hooks;
+}
+
+/** One socket to hold: a TCP port, and the host to bind (undefined: what Node's listen(port) binds, :: or 0.0.0.0). */
+export interface SocketSpec {
+  readonly host: string | undefined;
+  readonly port: number;
 }
 
 /** Typed identity: lets an editor check supervisor.config.ts. */
@@ -110,6 +122,8 @@ export interface Options {
   readonly standby: 'warm' | 'on-change' | false;
   readonly signal: NodeJS.Signals;
   readonly onCrash: OnCrash;
+  /** The sockets to hold, in order: the first is fd 3. */
+  readonly sockets: readonly SocketSpec[];
   readonly clearScreen: boolean;
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
@@ -141,6 +155,7 @@ export const defaults = {
   standby: 'warm',
   signal: 'SIGTERM',
   onCrash: 'wait',
+  sockets: [],
   clearScreen: false,
   logFormat: 'human',
   logLevel: 'info',
@@ -151,7 +166,7 @@ export const defaults = {
 export const CONFIG_KEYS = [
   'entry', 'args', 'nodeArgs', 'python', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext',
   'quietPeriod', 'debounce',
-  'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'standby', 'signal', 'onCrash', 'clearScreen',
+  'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'standby', 'signal', 'onCrash', 'sockets', 'clearScreen',
   'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
 ] as const satisfies readonly (keyof Config)[];
 export type ConfigKey = (typeof CONFIG_KEYS)[number];

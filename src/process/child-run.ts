@@ -10,7 +10,8 @@ import type { ChildMessage, CleanupResult, OpenResource, RunMessage, ShutdownMes
 import { parseChildMessage } from '../protocol/parse.js';
 import { Leftovers } from './reap.js';
 import { descendantsOf, listProcesses, signalTree, type Proc } from './tree.js';
-import { spawnChild } from './spawn.js';
+import type { HeldSockets } from './sockets.js';
+import { channelFd, spawnChild } from './spawn.js';
 
 export interface RunHandlers {
   /** A valid protocol message (its bookkeeping already done). */
@@ -69,12 +70,12 @@ export class ChildRun {
   #handlers: RunHandlers;
 
   /** Spawns the app (or, given `command`, a standby that runs it later: see promote()). */
-  constructor(runId: number, options: Options, env: Record<string, string>, handlers: RunHandlers, command?: { file: string; args: string[] }) {
+  constructor(runId: number, options: Options, env: Record<string, string>, handlers: RunHandlers, command?: { file: string; args: string[] }, sockets?: HeldSockets) {
     this.runId = runId;
     this.#handlers = handlers;
-    const child = spawnChild(options, env, this.token, command);
+    const child = spawnChild(options, env, this.token, command, sockets);
     this.pid = child.pid;
-    this.#channel = new JsonLineChannel(child.stdio[3] as Duplex, {
+    this.#channel = new JsonLineChannel(child.stdio[channelFd(sockets)] as Duplex, {
       message: (raw) => {
         const parsed = parseChildMessage(raw);
         if (!parsed.ok) return this.#handlers.ignored(this, parsed.why);

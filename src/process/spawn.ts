@@ -7,6 +7,7 @@ import { parseEnv } from 'node:util';
 import { spawn } from 'node:child_process';
 import type { Options } from '../config/schema.js';
 import { DevsupError, didYouMean } from '../core/errors.js';
+import type { HeldSockets } from './sockets.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
@@ -140,7 +141,10 @@ function withBinPath(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
 // node:child_process rather than execa here: importing execa costs ~120 ms on this machine (more than starting a
 // Node app), all of it before the first app could start, and devsup uses none of execa's extras for the app (it
 // reads its own IPC channel and runs its own stop ladder). execa remains for `ps` where there is no /proc.
-export function spawnChild(options: Options, fileEnv: Record<string, string>, runToken: string, command = commandLine(options)) {
+/** The app's IPC channel: the fd after the held sockets (3 when there are none). */
+export const channelFd = (sockets: HeldSockets | undefined) => 3 + (sockets?.fds.length ?? 0);
+
+export function spawnChild(options: Options, fileEnv: Record<string, string>, runToken: string, command = commandLine(options), sockets?: HeldSockets) {
   const { file, args } = command;
   const env = withBinPath({ ...process.env, ...fileEnv, ...options.env }, options.cwd);
   const common = {
@@ -153,8 +157,10 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>, ru
       DEVSUP_PID: String(process.pid),
       // Marks every process of this run, forks and double forks included (they inherit it): see process-tree.ts.
       DEVSUP_RUN: runToken,
-      // fd 3 is a plain pipe that devsup reads itself (channel.ts); a Node child makes it its IPC channel.
-      NODE_CHANNEL_FD: '3',
+      // The held sockets (sockets.ts), if any: fds 3, 4, …, LISTEN_FDS and LISTEN_FDNAMES.
+      ...sockets?.env(),
+      // After them, a plain pipe that devsup reads itself (channel.ts); a Node child makes it its IPC channel.
+      NODE_CHANNEL_FD: String(channelFd(sockets)),
       NODE_CHANNEL_SERIALIZATION_MODE: 'json',
       // Node then sends `{"watch:import": [url]}` / `{"watch:require": [file]}` on the channel for every module the
       // app loads, dynamic imports included: how `node --watch` learns its module graph. It costs the app's boot one
@@ -163,7 +169,7 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>, ru
       ...(reportsModules(options) ? { WATCH_REPORT_DEPENDENCIES: '1' } : {}),
       PYTHONPATH: env.PYTHONPATH ? `${env.PYTHONPATH}${delimiter}${PYTHON_CLIENT_DIR}` : PYTHON_CLIENT_DIR,
     },
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'] as ('inherit' | 'pipe')[],
+    stdio: ['inherit', 'inherit', 'inherit', ...(sockets?.fds ?? []), 'pipe'] as ('inherit' | 'pipe' | number)[],
     windowsHide: true,
   };
   // A shell only when asked for: user paths never pass through one otherwise.

@@ -49,6 +49,8 @@ export type ChildMessage =
   | { devsup: 1; type: 'cleanup'; name: string; status: CleanupStatus; ms: number; error?: string }
   | { devsup: 1; type: 'extend'; ms: number }
   | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[]; openHandles: OpenResource[] }
+  /** The preload saw the app listen on a TCP port (host as the app asked), on a socket devsup holds or not. */
+  | { devsup: 1; type: 'listen'; port: number; host?: string; held: boolean }
   /**
    * Files the app loaded: Node's own reports (`watch:import`, `watch:require`), turned into absolute paths, and each
    * file's ctime (ms) when the report was sent, as devsup's preload read it (Node reports before reading the file).

@@ -105,6 +105,15 @@ export function parseChildMessage(value: unknown): Parsed {
       const openHandles = open.filter((o): o is OpenResource => o !== undefined);
       return { ok: true, message: { devsup: 1, type: 'shutdown-done', results: results as CleanupResult[], openHandles } };
     }
+    case 'listen': {
+      const port = value.port;
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535 || typeof value.held !== 'boolean') {
+        return { ok: false, why: 'listen needs port (1-65535) and held' };
+      }
+      const host = text(value.host);
+      const message: ChildMessage = { devsup: 1, type: 'listen', port, held: value.held };
+      return { ok: true, message: host === undefined ? message : { ...message, host } };
+    }
     default:
       return { ok: false, why: `unknown message type ${JSON.stringify(value.type)}` };
   }

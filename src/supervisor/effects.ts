@@ -8,6 +8,7 @@ import { DevsupError } from '../core/errors.js';
 import type { SupervisorEvents } from '../core/events.js';
 import type { Effect, Event, Timer } from '../core/state.js';
 import { ChildRun, type RunHandlers } from '../process/child-run.js';
+import type { HeldSockets } from '../process/sockets.js';
 import { describeApp, readEnvFile } from '../process/spawn.js';
 import { canStandby, runMessage, standbyCommand, standbyInputs } from '../process/standby.js';
 import { shutdownMessage } from '../protocol/messages.js';
@@ -53,6 +54,8 @@ export class Shell implements Narrated {
   readonly loops = new LoopGuard();
   run: ChildRun | undefined;
   watcher: Watcher | undefined;
+  /** The listening sockets devsup holds for the app (--socket), bound before the first start. */
+  sockets: HeldSockets | undefined;
   /** Files the app reported loading before the watcher was up (it is loaded after the first spawn). */
   readonly loadedEarly: string[][] = [];
   /** Paths changed since the latest spawn: those a starting app may already have. */
@@ -171,7 +174,7 @@ export class Shell implements Narrated {
     const standby = this.#takeStandby();
     const run =
       standby && standby.promote(runId, this.#handlers, runMessage(this.options)) ? standby
-      : new ChildRun(runId, this.options, this.#envFromFile(), this.#handlers);
+      : new ChildRun(runId, this.options, this.#envFromFile(), this.#handlers, undefined, this.sockets);
     if (standby && run !== standby) this.#discard(standby, 'it could not be told to run');
     this.run = run;
     this.loops.started();
@@ -192,7 +195,7 @@ export class Shell implements Narrated {
       exited: (_run, exit) => this.log.debug({ exit }, 'the standby ended before it was used; the next start is a direct one'),
     };
     const env = { ...this.#envFromFile(), DEVSUP_STANDBY: '1' };
-    const run = new ChildRun(0, this.options, env, quiet, standbyCommand(this.options));
+    const run = new ChildRun(0, this.options, env, quiet, standbyCommand(this.options), this.sockets);
     this.#standby = { run, inputs: standbyInputs(this.options) };
     this.log.debug({ pid: run.pid }, `standby booting (pid ${run.pid ?? '?'})`);
   }
@@ -270,7 +273,8 @@ export class Shell implements Narrated {
     this.progress.end();
     if (this.run) this.run.reaped = true;
     this.settleReady(new DevsupError('CLOSED', 'the supervisor was closed', { exitCode }));
-    void (this.watcher?.close() ?? Promise.resolve()).then(() => {
+    // The held sockets close with devsup: what waits in their backlog is refused from now on.
+    void Promise.all([this.watcher?.close(), this.sockets?.close()]).then(() => {
       this.emitter.emit('closed', { exitCode });
       this.#closed(exitCode);
     });

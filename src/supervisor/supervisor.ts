@@ -17,6 +17,7 @@ import type { Watcher } from '../watch/watcher.js';
 import { Shell } from './effects.js';
 import { attachEventLog } from './event-log.js';
 import { installHooks } from './hooks.js';
+import { ListenHints } from './listen-hints.js';
 import { createLogger, type Logger } from './logger.js';
 
 export type { CleanupReport, SupervisorEvents, TeardownReport } from '../core/events.js';
@@ -35,6 +36,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   /** Whether the inotify watch limit was reported (once is enough). */
   #watchLimitSaid = false;
+  readonly #listenHints = new ListenHints();
 
   constructor(options: Options, logger: Logger) {
     super();
@@ -71,6 +73,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   start(): Promise<void> {
     this.#started ??= (async () => {
       checkRunnable(this.options);
+      await this.#holdSockets();
       this.#openEventLog();
       const waiter = this.#nextReady();
       // The app first: the watcher's initial scan of a big project would otherwise compete with its boot.
@@ -125,6 +128,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
     } finally {
       this.#dispatching = false;
+    }
+  }
+
+  // Before the first start: bound once, held for devsup's whole life (process/sockets.ts). A taken port stops here.
+  async #holdSockets(): Promise<void> {
+    if (this.options.sockets.length === 0) return;
+    const { HeldSockets, socketUrl } = await import('../process/sockets.js');
+    const sockets = await HeldSockets.bind(this.options.sockets);
+    this.#shell.sockets = sockets;
+    for (const spec of sockets.specs) {
+      this.#log.info({ socket: spec }, `listening on ${socketUrl(spec)} (held by devsup: no request is refused while the app restarts)`);
     }
   }
 
@@ -255,6 +269,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         return; // the plan is kept by the run, for the progress line
       case 'modules':
         return shell.loaded(run, message.files, message.ctimes);
+      case 'listen': {
+        const said = this.#listenHints.line(message, this.options.sockets);
+        // Without --socket at all, the output stays what it was: the hint only with --verbose.
+        const level = said?.level === 'info' && this.options.sockets.length === 0 ? 'debug' : said?.level;
+        if (said && level) this.#log[level]({ runId, port: message.port, host: message.host }, said.text);
+        return;
+      }
     }
   }
 }
