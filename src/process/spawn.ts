@@ -163,7 +163,8 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>, ru
       ...(reportsModules(options) ? { WATCH_REPORT_DEPENDENCIES: '1' } : {}),
       PYTHONPATH: env.PYTHONPATH ? `${env.PYTHONPATH}${delimiter}${PYTHON_CLIENT_DIR}` : PYTHON_CLIENT_DIR,
     },
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'] as ('inherit' | 'pipe')[],
+    // stdio 'pipe' (the API, a services run): the app's stdout and stderr are read by devsup and handed on.
+    stdio: ['inherit', options.stdio, options.stdio, 'pipe'] as ('inherit' | 'pipe')[],
     windowsHide: true,
   };
   // A shell only when asked for: user paths never pass through one otherwise.

@@ -1,6 +1,7 @@
 // The effect interpreter: performs what the machine decided — spawn, ask over IPC, signal, arm and clear timers,
 // reap what is left of a run, say what happened, finish — and reports back what comes of it as events.
 import type { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Options } from '../config/schema.js';
@@ -13,6 +14,7 @@ import { canStandby, runMessage, standbyCommand, standbyInputs } from '../proces
 import { shutdownMessage } from '../protocol/messages.js';
 import { LoopGuard } from '../watch/loop-guard.js';
 import type { Watcher } from '../watch/watcher.js';
+import { beforeStart } from './build.js';
 import { Freshness } from './freshness.js';
 import type { Logger } from './logger.js';
 import { formatReaped } from './narrator.js';
@@ -33,6 +35,10 @@ export interface ShellOptions {
   /** Resolves (or, with an error, rejects) whoever waits for the next ready. */
   settleReady: (error?: Error) => void;
   closed: (exitCode: number) => void;
+  /** Awaited before each start, ahead of the build step: a services run waits there for the services this one needs. */
+  beforeStart?: () => Promise<void>;
+  /** stdio 'pipe': where each run's stdout and stderr go (the supervisor's streams). */
+  output?: { stdout: Writable; stderr: Writable };
 }
 
 export class Shell implements Narrated {
@@ -45,6 +51,10 @@ export class Shell implements Narrated {
   /** The next app's process, booted ahead (see process/standby.ts), and the inputs it was booted with. */
   #standby: { run: ChildRun; inputs: string } | undefined;
   readonly #closed: ShellOptions['closed'];
+  readonly #before: ShellOptions['beforeStart'];
+  readonly #output: ShellOptions['output'];
+  /** Ends the build step under way, if any (devsup closes). */
+  #building: AbortController | undefined;
   readonly timers = new Timers();
   /** Which arming of each timer is the current one (see 'arm'). */
   #armed: Partial<Record<Timer, number>> = {};
@@ -68,6 +78,8 @@ export class Shell implements Narrated {
     this.settleReady = options.settleReady;
     this.#handlers = options.handlers;
     this.#closed = options.closed;
+    this.#before = options.beforeStart;
+    this.#output = options.output;
     this.progress = new Progress(this.log);
     this.freshness = new Freshness(this.options.cwd);
   }
@@ -107,6 +119,9 @@ export class Shell implements Narrated {
         return this.#spawn(effect.runId);
       case 'prepare':
         return this.#prepare();
+      case 'build':
+        this.#building = new AbortController();
+        return void beforeStart(this, effect.runId, this.#building.signal, this.#before);
       case 'send-shutdown': {
         const run = this.current(effect.runId);
         if (!run) return;
@@ -174,6 +189,7 @@ export class Shell implements Narrated {
       : new ChildRun(runId, this.options, this.#envFromFile(), this.#handlers);
     if (standby && run !== standby) this.#discard(standby, 'it could not be told to run');
     this.run = run;
+    if (this.#output) for (const fd of ['stdout', 'stderr'] as const) run.output[fd]?.pipe(this.#output[fd], { end: false });
     this.loops.started();
     const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'}${run === standby ? ', from the standby' : ''})`;
     if (runId === 1) this.log.info({ runId, pid: run.pid }, line);
@@ -264,6 +280,7 @@ export class Shell implements Narrated {
   }
 
   #finish(exitCode: number): void {
+    this.#building?.abort();
     if (this.#standby) this.#standby.run.signal('SIGKILL', false);
     this.#standby = undefined;
     this.timers.disarm();
