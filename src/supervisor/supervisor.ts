@@ -17,22 +17,10 @@ import { Shell } from './effects.js';
 import { attachEventLog } from './event-log.js';
 import { installHooks } from './hooks.js';
 import { createLogger, type Logger } from './logger.js';
+import type { RestartRequest, ServiceLink } from './service-link.js';
 import { concerned, startWatching } from './watching.js';
 
-/** How a services run (services/services.ts) links each service's supervisor to the orchestrator. */
-export interface ServiceLink {
-  readonly name: string;
-  /** Awaited before each start: the services this one depends on are ready. */
-  beforeStart(): Promise<void>;
-  /** A burst of changes (settled) that concern this service: the orchestrator orders the restarts. */
-  changed(paths: string[]): void;
-}
-
-/** What restart() may say: why (shown in the restart line) and which files changed (then it is a change). */
-export interface RestartRequest {
-  reason?: string;
-  paths?: string[];
-}
+export type { RestartRequest, ServiceLink } from './service-link.js';
 
 export type { CleanupReport, SupervisorEvents, TeardownReport } from '../core/events.js';
 
@@ -217,15 +205,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const loop = loops.changed(paths, performance.now(), written);
     if (loop.kind === 'restart') this.emit('changed', { paths });
     // A services run: the orchestrator orders the restarts, once the burst has settled (see #settled).
-    if (loop.kind === 'restart' && this.#link) return void paths.forEach((p) => this.#burst.add(p));
+    if (loop.kind === 'restart' && this.#link) {
+      if (this.#burst.size === 0) this.#link.changing();
+      return void paths.forEach((p) => this.#burst.add(p));
+    }
     this.#dispatch({ type: 'changed', paths, loop });
   }
 
   #settled(): void {
     if (!this.#link) return this.#dispatch({ type: 'settled' });
+    if (this.#burst.size === 0) return;
     const paths = [...this.#burst].filter((p) => !this.#shell.freshness.inApp(p));
     this.#burst.clear();
-    if (paths.length > 0) this.#link.changed(paths);
+    this.#link.changed(paths);
   }
 
   #runHandlers(): RunHandlers {
