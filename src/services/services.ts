@@ -5,6 +5,7 @@
 // ready: the 'building' gate). Crashes stay each service's own (its onCrash). No globals: embeddable.
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { DevsupError } from '../core/errors.js';
 import type { SupervisorEvents } from '../core/events.js';
@@ -275,8 +276,10 @@ export class Services extends EventEmitter<ServicesEvents> {
  */
 export function createServices(config: Config, create: ServicesCreateOptions = {}): Services {
   const deprecated: string[] = [];
-  const layer = { source: 'createServices', values: { ...config } as Record<string, unknown>, base: process.cwd() };
-  const plan = planServices([layer], create.only ?? [], process.cwd(), (line) => deprecated.push(line), { stdio: 'pipe' });
+  // Relative paths (entries, watch, cwd of a service) are relative to the config's cwd, when it has one.
+  const base = config.cwd === undefined ? process.cwd() : resolve(config.cwd);
+  const layer = { source: 'createServices', values: { ...config } as Record<string, unknown>, base };
+  const plan = planServices([layer], create.only ?? [], base, (line) => deprecated.push(line), { stdio: 'pipe' });
   const first = plan.options.get(plan.names[0]!)!;
   const logger = create.logger ?? createLogger({ format: first.logFormat, level: first.logLevel });
   for (const line of deprecated) logger.warn({ deprecated: true }, line);

@@ -189,7 +189,7 @@ export class Shell implements Narrated {
       : new ChildRun(runId, this.options, this.#envFromFile(), this.#handlers);
     if (standby && run !== standby) this.#discard(standby, 'it could not be told to run');
     this.run = run;
-    if (this.#output) for (const fd of ['stdout', 'stderr'] as const) run.output[fd]?.pipe(this.#output[fd], { end: false });
+    if (run !== standby) this.#pipe(run);
     this.loops.started();
     const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'}${run === standby ? ', from the standby' : ''})`;
     if (runId === 1) this.log.info({ runId, pid: run.pid }, line);
@@ -209,6 +209,7 @@ export class Shell implements Narrated {
     };
     const env = { ...this.#envFromFile(), DEVSUP_STANDBY: '1' };
     const run = new ChildRun(0, this.options, env, quiet, standbyCommand(this.options));
+    this.#pipe(run); // read from its spawn: an unread pipe would keep its end (and its exit) from being seen
     this.#standby = { run, inputs: standbyInputs(this.options) };
     this.log.debug({ pid: run.pid }, `standby booting (pid ${run.pid ?? '?'})`);
   }
@@ -227,6 +228,10 @@ export class Shell implements Narrated {
     this.log.debug({ pid: run.pid }, `standby discarded: ${why}; starting directly`);
     run.signal('SIGKILL', false);
     return undefined;
+  }
+
+  #pipe(run: ChildRun): void {
+    if (this.#output) for (const fd of ['stdout', 'stderr'] as const) run.output[fd]?.pipe(this.#output[fd], { end: false });
   }
 
   // Read before every start, so that an edit to .env applies on the next restart.
