@@ -4,7 +4,7 @@
 // (each once the services that depend on it are gone), then started the other way (each once what it depends on is
 // ready: the 'building' gate). Crashes stay each service's own (its onCrash). No globals: embeddable.
 import { EventEmitter } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { DevsupError } from '../core/errors.js';
@@ -80,6 +80,10 @@ export class Services extends EventEmitter<ServicesEvents> {
     const human = [...plan.options.values()].every((o) => o.logFormat === 'human');
     const events = plan.options.get(plan.names[0]!)!.events;
     const fd = events === undefined ? undefined : typeof events === 'number' ? events : openSync(events, 'w');
+    if (fd !== undefined) {
+      const t = () => Math.round(performance.now() * 10) / 10;
+      this.on('cycle', (e) => writeSync(fd, `${JSON.stringify({ v: 2, t: t(), type: 'cycle', ...e })}\n`));
+    }
     plan.names.forEach((name, index) => {
       const options = plan.options.get(name)!;
       const shown = label(name, index, width, colour);
