@@ -53,8 +53,10 @@ export function planServices(layers: Layer[], only: readonly string[] = [], fall
         ? [{ ...layer, values: defaults }, { ...layer, source: `${layer.source}: services.${name}`, values: own }]
         : [layer],
     );
-    if (normalize(stack, fallbackCwd, () => {}).stdio === 'pipe') piped.add(name);
-    stack.push({ source: 'services', values: force, base: withServices.base });
+    const merged = normalize(stack, fallbackCwd, () => {});
+    if (merged.stdio === 'pipe') piped.add(name);
+    // DEVSUP_ORDERED: devsup/child leaves a terminal's Ctrl-C to devsup, which stops the services in order.
+    stack.push({ source: 'services', values: { ...force, env: { ...merged.env, DEVSUP_ORDERED: '1' } }, base: withServices.base });
     options.set(name, normalize(stack, fallbackCwd, deprecated));
   }
   return { graph, names, options, piped };

@@ -1,11 +1,15 @@
 // Output of a services run: each line of each service's app prefixed with its name (padded to the longest, in a
 // colour of its own on a terminal; none with NO_COLOR or when piped), and devsup's own lines for it named too.
 import { Transform, type Writable } from 'node:stream';
-import { styleText } from 'node:util';
+import { inspect } from 'node:util';
 import type { Logger, LogFn } from '../supervisor/logger.js';
 
-type Colour = Parameters<typeof styleText>[0];
-const COLOURS: Colour[] = ['cyan', 'magenta', 'yellow', 'green', 'blue', 'red'];
+// ANSI codes directly: whether to colour is decided here (util.styleText would look at stdout again).
+const COLOURS = ['cyan', 'magenta', 'yellow', 'green', 'blue', 'red'] as const;
+const paint = (colour: (typeof COLOURS)[number], text: string) => {
+  const [on, off] = inspect.colors[colour]!;
+  return `\x1b[${on}m${text}\x1b[${off}m`;
+};
 
 /** Whether a services run colours its prefixes on this stream: a terminal with colours, and no NO_COLOR. */
 export function wantsColour(stream: Writable & { isTTY?: boolean; hasColors?: () => boolean }, env = process.env): boolean {
@@ -16,7 +20,7 @@ export function wantsColour(stream: Writable & { isTTY?: boolean; hasColors?: ()
 /** The label of the `index`-th service: its name padded to `width`, coloured when `colour`. */
 export function label(name: string, index: number, width: number, colour: boolean): string {
   const padded = name.padEnd(width);
-  return colour ? styleText(COLOURS[index % COLOURS.length]!, padded) : padded;
+  return colour ? paint(COLOURS[index % COLOURS.length]!, padded) : padded;
 }
 
 /**

@@ -104,12 +104,12 @@ describe('devsup run with services', () => {
     expect((await devsup.exited).code).toBe(0);
   });
 
-  it('Ctrl-C runs every cleanup in reverse dependency order, leaves no process, exits 0', async () => {
+  it("a terminal's Ctrl-C (SIGINT to the whole group) runs every cleanup in reverse dependency order, leaves no process, exits 0", async () => {
     const { project } = await servicesProject();
-    const devsup = project.run([]);
+    const devsup = project.run([], { detached: true });
     await allListening(project);
     const pids = project.named('start').map((e) => e.pid);
-    kill(devsup.pid, 'SIGINT');
+    process.kill(-devsup.pid, 'SIGINT'); // as a terminal does: devsup and every app get it at once
     expect((await devsup.exited).code).toBe(0);
     const events = project.events();
     for (const service of ['api', 'worker', 'jobs']) expect(of(events, service, 'cleanup-end'), service).toHaveLength(1);
@@ -117,6 +117,28 @@ describe('devsup run with services', () => {
     const apiAsked = index(events, (e) => e.service === 'api' && e.event === 'message' && e.type === 'shutdown');
     expect(workerGone).toBeLessThan(apiAsked);
     await until('every app gone', () => pids.every((pid) => !isAlive(pid)), 5000);
+  });
+
+  it('a restart of the api restarts its dependent too, in order; restartDependents: false turns that off', async () => {
+    const { project } = await servicesProject();
+    const devsup = project.run([]);
+    await allListening(project);
+    project.write('api-private.mjs', 'export default 2;\n');
+    await devsup.waitForLine(/restarted api, worker \(change in api-private\.mjs\): stopped worker → api, started api → worker/, 1, 30_000);
+    expect(devsup.stderr).toMatch(/\[devsup\] worker: restart #1: restart of api · /);
+    kill(devsup.pid, 'SIGINT');
+    expect((await devsup.exited).code).toBe(0);
+
+    const off = await servicesProject((c) => (c.services.api.restartDependents = false));
+    const again = off.project.run([]);
+    await allListening(off.project);
+    off.project.write('api-private.mjs', 'export default 2;\n');
+    await again.waitForLine(/restarted api \(change in api-private\.mjs\): stopped api, started api/, 1, 30_000);
+    await off.project.waitFor('listening', 4);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(off.project.named('start').filter((e) => e.service === 'worker')).toHaveLength(1);
+    kill(again.pid, 'SIGINT');
+    expect((await again.exited).code).toBe(0);
   });
 
   it('exits with the first non-zero code: a cleanup that fails', async () => {
