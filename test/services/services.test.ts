@@ -141,6 +141,22 @@ describe('devsup run with services', () => {
     expect((await again.exited).code).toBe(0);
   });
 
+  it("a Python service that depends on the api: the terminal's Ctrl-C stops it first, then the api", async () => {
+    const project = new Project('svc-app.mjs', undefined, ['svc-jobs.py', 'record.py']);
+    for (const m of MODULES) project.write(`${m}.mjs`, 'export default 1;\n');
+    const api = { entry: 'svc-app.mjs', env: { SERVICE: 'api', MODULES: 'shared', PORT: String(await freePort()), CLEANUP_MS: '50' } };
+    const config = { readyTimeout: 15_000, services: { api, jobs: { entry: 'svc-jobs.py', dependsOn: ['api'] } } };
+    project.write('supervisor.config.mjs', `export default ${JSON.stringify(config)};\n`);
+    const devsup = project.run([], { detached: true });
+    await allListening(project, 2);
+    process.kill(-devsup.pid, 'SIGINT');
+    expect((await devsup.exited).code).toBe(0);
+    const events = project.events();
+    const jobsDone = index(events, (e) => e.service === 'jobs' && e.event === 'cleanup-end');
+    const apiAsked = index(events, (e) => e.service === 'api' && e.event === 'message' && e.type === 'shutdown');
+    expect(jobsDone).toBeLessThan(apiAsked);
+  });
+
   it('exits with the first non-zero code: a cleanup that fails', async () => {
     const { project } = await servicesProject((c) => (c.services.worker.env.CLEANUP_FAIL = '1'));
     const devsup = project.run([]);
