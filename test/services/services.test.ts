@@ -141,20 +141,21 @@ describe('devsup run with services', () => {
     expect((await again.exited).code).toBe(0);
   });
 
-  it("a Python service that depends on the api: the terminal's Ctrl-C stops it first, then the api", async () => {
+  it("a Python service the api depends on: the terminal's Ctrl-C stops the api first, then it", async () => {
     const project = new Project('svc-app.mjs', undefined, ['svc-jobs.py', 'record.py']);
     for (const m of MODULES) project.write(`${m}.mjs`, 'export default 1;\n');
-    const api = { entry: 'svc-app.mjs', env: { SERVICE: 'api', MODULES: 'shared', PORT: String(await freePort()), CLEANUP_MS: '50' } };
-    const config = { readyTimeout: 15_000, services: { api, jobs: { entry: 'svc-jobs.py', dependsOn: ['api'] } } };
+    const api = { entry: 'svc-app.mjs', dependsOn: ['jobs'], env: { SERVICE: 'api', MODULES: 'shared', PORT: String(await freePort()), CLEANUP_MS: '200' } };
+    const config = { readyTimeout: 15_000, services: { api, jobs: { entry: 'svc-jobs.py' } } };
     project.write('supervisor.config.mjs', `export default ${JSON.stringify(config)};\n`);
     const devsup = project.run([], { detached: true });
     await allListening(project, 2);
     process.kill(-devsup.pid, 'SIGINT');
     expect((await devsup.exited).code).toBe(0);
     const events = project.events();
-    const jobsDone = index(events, (e) => e.service === 'jobs' && e.event === 'cleanup-end');
-    const apiAsked = index(events, (e) => e.service === 'api' && e.event === 'message' && e.type === 'shutdown');
-    expect(jobsDone).toBeLessThan(apiAsked);
+    const apiGone = index(events, (e) => e.service === 'api' && e.event === 'exit');
+    const jobsCleanup = index(events, (e) => e.service === 'jobs' && e.event === 'cleanup-start');
+    expect(apiGone).toBeLessThan(jobsCleanup);
+    expect(of(events, 'jobs', 'cleanup-end')).toHaveLength(1);
   });
 
   it('exits with the first non-zero code: a cleanup that fails', async () => {
