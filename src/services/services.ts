@@ -228,7 +228,11 @@ export class Services extends EventEmitter<ServicesEvents> {
   async #run(asked: Map<string, string[]>, reason?: string): Promise<void> {
     if (this.#closing) return;
     // A change the service's app already has (it was restarted as a dependent meanwhile) restarts nothing.
-    const wants = new Map([...asked].filter(([n, paths]) => paths.length === 0 || (paths = this.#sups.get(n)!.concerns(paths)).length > 0));
+    const wants = new Map<string, string[]>();
+    for (const [n, paths] of asked) {
+      const still = paths.length === 0 ? paths : this.#sups.get(n)!.concerns(paths);
+      if (paths.length === 0 || still.length > 0) wants.set(n, still);
+    }
     if (wants.size === 0) return;
     const at = performance.now();
     const set = this.#plan.graph.restartSet(wants.keys(), this.names);
