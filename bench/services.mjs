@@ -30,12 +30,11 @@ async function project(services) {
 
 const events = (file) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
-async function measure(services) {
+async function measure(services, module = 'shared', want = services ? 2 : 1) {
   const dir = await project(services);
   const file = `${dir}.events.jsonl`;
   writeFileSync(file, '');
   const devsup = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run'], { cwd: dir, env: { ...process.env, EVENTS: file }, stdio: ['pipe', 'ignore', 'ignore'] });
-  const want = services ? 2 : 1;
   const listening = () => events(file).filter((e) => e.event === 'listening');
   const until = async (n) => { const end = Date.now() + 30_000; while (listening().length < n) { if (Date.now() > end) throw new Error('timeout'); await sleep(5); } };
   await until(want);
@@ -44,9 +43,9 @@ async function measure(services) {
   for (let i = 1; i <= SAVES; i++) {
     const before = listening().length;
     const at = Date.now();
-    writeFileSync(join(dir, 'shared.mjs'), `export default ${i};\n`);
+    writeFileSync(join(dir, `${module}.mjs`), `export default ${i};\n`);
     await until(before + want);
-    const last = listening().slice(before).filter((e) => e.versions.shared === i);
+    const last = listening().slice(before).filter((e) => e.versions[module] === i);
     if (last.length !== want) throw new Error(`save ${i}: ${last.length} of ${want} services have it`);
     times.push(Math.max(...last.map((e) => e.t)) - at);
     await sleep(700);
@@ -61,6 +60,8 @@ async function measure(services) {
 
 const one = await measure(false);
 const two = await measure(true);
-console.log(`save of a shared module → serving the new version (ms, ${SAVES} saves each; cleanups 0 ms)`);
-console.log(`one service alone (plain devsup):   median ${one.median}  (min ${one.min}, max ${one.max})`);
-console.log(`api + worker (worker dependsOn api): median ${two.median}  (min ${two.min}, max ${two.max})`);
+const private_ = await measure(true, 'worker-private', 1);
+console.log(`a save → serving the new version (ms, ${SAVES} saves each; cleanups 0 ms)`);
+console.log(`shared.mjs, one service alone (plain devsup):         median ${one.median}  (min ${one.min}, max ${one.max})`);
+console.log(`shared.mjs, api + worker (worker dependsOn api):       median ${two.median}  (min ${two.min}, max ${two.max})`);
+console.log(`worker-private.mjs, the worker alone in a services run: median ${private_.median}  (min ${private_.min}, max ${private_.max})`);
