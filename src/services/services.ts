@@ -14,13 +14,14 @@ import { attachEventLog } from '../supervisor/event-log.js';
 import { createLogger, type Logger } from '../supervisor/logger.js';
 import { Supervisor, type ServiceLink } from '../supervisor/supervisor.js';
 import { planServices, type ServicesPlan } from './config.js';
+import { Gate, runCycle } from './cycle.js';
 import { label, linePrefixer, serviceLogger, wantsColour } from './prefix.js';
 
 /** Every supervisor event, with the service it came from; and `cycle`: one restart of several services, in order. */
 export type ServicesEvents = { [K in Exclude<keyof SupervisorEvents, 'closed'>]: [SupervisorEvents[K][0] & { service: string }] } & {
   /** One service closed (its own onCrash exit, or close()); `closed` once all are. */
   serviceClosed: [{ exitCode: number; service: string }];
-  cycle: [{ services: string[]; stopped: string[]; started: string[]; paths: string[]; ms: number }];
+  cycle: [{ services: string[]; stopped: string[]; started: string[]; failed: string[]; blocked: string[]; paths: string[]; ms: number }];
   closed: [{ exitCode: number }];
 };
 const FORWARDED = [
@@ -31,16 +32,6 @@ const FORWARDED = [
 // A cycle begins once every service's burst has settled, and none began for this long: each service's watcher sees a
 // save within a turn or two of the others, but settles on its own clock (a busy machine spreads them apart).
 const COLLECT_MS = 25;
-
-class Gate {
-  open = false;
-  #resolve!: () => void;
-  readonly promise = new Promise<void>((resolve) => (this.#resolve = resolve));
-  pass(): void {
-    this.open = true;
-    this.#resolve();
-  }
-}
 
 export interface ServicesCreateOptions {
   logger?: Logger;
@@ -238,43 +229,22 @@ export class Services extends EventEmitter<ServicesEvents> {
     const set = this.#plan.graph.restartSet(wants.keys(), this.names);
     const cause = [...wants.keys()];
     for (const n of set) if (this.#ready.get(n)!.open) this.#ready.set(n, new Gate());
-    const stopped: string[] = [];
-    const started: string[] = [];
-    const done: Promise<void>[] = [];
-    const stops = new Map<string, Promise<void>>();
-    const stop = (name: string): Promise<void> => {
-      let p = stops.get(name);
-      if (p) return p;
-      p = (async () => {
-        await Promise.all(this.#plan.graph.dependents(name).filter((d) => set.includes(d)).map(stop));
-        const sup = this.#sups.get(name)!;
-        const gone = new Gate();
-        this.#gone.set(name, gone);
-        // Nothing running to stop: not started yet, or waiting at its gate; a closed one (onCrash exit) stays closed.
-        if (['closed', 'idle', 'building'].includes(sup.state.kind)) gone.pass();
-        if (sup.state.kind === 'closed') return;
-        stopped.push(name);
-        const own = wants.get(name);
-        const why = own ? reason : `restart of ${cause.join(', ')}`;
-        const request = { ...(own && own.length > 0 ? { paths: own } : {}), ...(why === undefined ? {} : { reason: why }) };
-        done.push(sup.restart(request).then(() => void started.push(name), () => {}));
-        await gone.promise;
-      })();
-      stops.set(name, p);
-      return p;
+    const request = (name: string) => {
+      const own = wants.get(name);
+      const why = own ? reason : `restart of ${cause.join(', ')}`;
+      return { ...(own && own.length > 0 ? { paths: own } : {}), ...(why === undefined ? {} : { reason: why }) };
     };
-    await Promise.all(set.map(stop));
-    await Promise.all(done);
+    const { stopped, started, failed, blocked } = await runCycle({ set, graph: this.#plan.graph, sups: this.#sups, ready: this.#ready, gone: this.#gone, request });
     const paths = [...new Set([...wants.values()].flat())];
     const ms = Math.round(performance.now() - at);
     const what = reason ?? (paths.length > 0 ? `change in ${paths[0]}${paths.length > 1 ? ` (+${paths.length - 1} more)` : ''}` : 'restart requested');
-    const failed = set.filter((n) => !started.includes(n));
+    const notReady = [...failed, ...blocked.map((n) => `${n} (waits for ${this.#plan.graph.dependsOn(n).join(', ')})`)];
     this.#log.info(
-      { services: set, stopped, started, paths, ms },
+      { services: set, stopped, started, failed, blocked, paths, ms },
       `restarted ${set.join(', ')} (${what}): stopped ${stopped.join(' → ')}, started ${started.join(' → ') || 'none'} · ${ms} ms` +
-        (failed.length > 0 ? ` · not ready: ${failed.join(', ')}` : ''),
+        (notReady.length > 0 ? ` · not ready: ${notReady.join(', ')}` : ''),
     );
-    this.emit('cycle', { services: set, stopped, started, paths, ms });
+    this.emit('cycle', { services: set, stopped, started, failed, blocked, paths, ms });
   }
 }
 

@@ -184,6 +184,23 @@ describe('devsup run with services', () => {
     expect((await devsup.exited).code).toBe(0);
   });
 
+  it('a dependency that crashes on its start leaves its dependent waiting, not the next cycle: fixed, both start, in order', async () => {
+    const { project, ports } = await servicesProject();
+    const devsup = project.run([]);
+    await allListening(project);
+    project.write('api-private.mjs', 'export default "crash";\n');
+    await devsup.waitForLine(/restarted api, worker \(change in api-private\.mjs\): stopped worker → api, started none · \d+ ms · not ready: api, worker \(waits for api\)/, 1, 30_000);
+    expect(await answer(ports.jobs)).toContain('jobs');
+    const mark = project.events().length;
+    project.write('api-private.mjs', 'export default 4;\n');
+    await devsup.waitForLine(/restarted api, worker \(change in api-private\.mjs\): stopped worker → api, started api → worker/, 1, 30_000);
+    const after = project.events().slice(mark);
+    expect(after.filter((e) => e.event === 'start').map((e) => e.service)).toEqual(['api', 'worker']);
+    expect(of(after, 'worker', 'dependency')[0]).toMatchObject({ ok: true });
+    kill(devsup.pid, 'SIGINT');
+    expect((await devsup.exited).code).toBe(0);
+  });
+
   it('--only worker runs it and what it depends on', async () => {
     const { project } = await servicesProject();
     const devsup = project.run(['--only', 'worker']);
