@@ -58,10 +58,11 @@ export function linePrefixer(prefix: string, holdMs = 100): Transform {
 
 /** devsup's lines about one service: `[devsup] api: …` (human), or a `service` field (JSON). */
 export function serviceLogger(base: Logger, name: string, shown: string, human: boolean): Logger {
-  const method = (fn: LogFn): LogFn =>
+  // Called on `base` (pino's methods need their logger as `this`).
+  const method = (level: keyof Logger): LogFn =>
     ((fields: object | string, message?: string) => {
       const [f, m] = typeof fields === 'string' ? [{}, fields] : [fields, message ?? ''];
-      fn({ ...f, service: name }, human ? `${shown}: ${m}` : m);
+      base[level]({ ...f, service: name }, human ? `${shown}: ${m}` : m);
     }) as LogFn;
-  return { debug: method(base.debug), info: method(base.info), warn: method(base.warn), error: method(base.error) };
+  return { debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') };
 }

@@ -201,6 +201,18 @@ describe('devsup run with services', () => {
     expect((await devsup.exited).code).toBe(0);
   });
 
+  it('--log-format json: each line of a service has its service field', async () => {
+    const { project } = await servicesProject();
+    const devsup = project.run(['--log-format', 'json', '--only', 'api']);
+    await allListening(project, 1);
+    await devsup.waitForLine(/"ready in/);
+    const records = devsup.lines().map((l) => JSON.parse(l) as { service?: string; msg: string });
+    expect(records.find((r) => r.msg.startsWith('ready in'))).toMatchObject({ service: 'api' });
+    expect(records[0]!.msg).toBe('services: api');
+    kill(devsup.pid, 'SIGINT');
+    expect((await devsup.exited).code).toBe(0);
+  });
+
   it('--only worker runs it and what it depends on', async () => {
     const { project } = await servicesProject();
     const devsup = project.run(['--only', 'worker']);
