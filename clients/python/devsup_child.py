@@ -59,6 +59,7 @@ class _State:
         self.send_lock = threading.Lock()
         self.stop_timeout_s = 5.0
         self.wake_installed = False
+        self.ordered = False  # a services run (DEVSUP_ORDERED=1): a terminal's first Ctrl-C is left to devsup
 
 
 _state = _State()
@@ -198,7 +199,12 @@ def _on_signal(signum, frame):
     # stop (its deadline passed). But a terminal's Ctrl-C reaches the app and devsup at once, and devsup's request
     # may be read first: that SIGINT is the same Ctrl-C, not a second one, and must not cut the cleanups short.
     forced = _state.signalled or (_state.shutting_down and signum != signal.SIGINT)
+    # A services run stops its apps in dependency order: the Ctrl-C that reached every app at once waits for
+    # devsup's request to this one (a second Ctrl-C still means now).
+    waits = _state.ordered and _state.fd is not None and signum == signal.SIGINT and not _state.signalled and not _state.shutting_down
     _state.signalled = True
+    if waits:
+        return
     if forced:
         _flush()
         os._exit(128 + signum)
@@ -432,8 +438,9 @@ def _install():
             os.fstat(fd)
         except (ValueError, OSError):
             fd = None
+    _state.ordered = env.get('DEVSUP_ORDERED') == '1'
     # Deleted so that processes the app starts do not take the channel for theirs (a Node child would open it).
-    for name in ('DEVSUP_IPC', 'DEVSUP_STOP_TIMEOUT', 'DEVSUP_PID', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE'):
+    for name in ('DEVSUP_ORDERED', 'DEVSUP_IPC', 'DEVSUP_STOP_TIMEOUT', 'DEVSUP_PID', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE'):
         env.pop(name, None)
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -44,6 +44,10 @@ function install(): Registry {
   const supervisorPid = Number(process.env.DEVSUP_PID) || process.ppid;
   const parentAtStart = process.ppid;
   delete process.env.DEVSUP_IPC;
+  // A services run stops its apps in dependency order (DEVSUP_ORDERED=1): a terminal's Ctrl-C, which reaches every
+  // app at once, is left to devsup's request to each in turn (a second Ctrl-C still means now).
+  const ordered = supervised && process.env.DEVSUP_ORDERED === '1';
+  delete process.env.DEVSUP_ORDERED;
   delete process.env.DEVSUP_STOP_TIMEOUT;
   delete process.env.DEVSUP_PID;
   const state: Registry = { entries: [], done: undefined, readySent: false, supervised, stopTimeoutMs, supervisorPid };
@@ -57,7 +61,9 @@ function install(): Registry {
       // the app and devsup at once, and devsup's request may be read first: that SIGINT is the same Ctrl-C, not a
       // second one, and must not cut the cleanups short.
       const forced = signalled || (state.done !== undefined && signal !== 'SIGINT');
+      const waits = ordered && signal === 'SIGINT' && !signalled && state.done === undefined;
       signalled = true;
+      if (waits) return;
       if (forced) process.exit(signal === 'SIGINT' ? 130 : 143);
       begin(signal);
     });

@@ -42,6 +42,7 @@ const OPTIONS = {
   events: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'V' },
+  only: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies ParseArgsConfig['options'];
@@ -53,6 +54,8 @@ export interface ParsedArgs {
   configFile: string | undefined;
   /** One line each for flags accepted but not needed, or not acted on (nodemon's --spawn, --on-change-only). */
   notes: string[];
+  /** --only: the services to run (with what they depend on); empty: all. */
+  only?: string[];
 }
 
 export const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -213,5 +216,6 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const args = [...appArgs, ...afterDashDash];
     values.args = args.length > 0 ? args : undefined;
   }
-  return { command: 'run', values, configFile: v.config, notes };
+  const only = (v.only ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+  return { command: 'run', values, configFile: v.config, notes, ...(only.length > 0 ? { only } : {}) };
 }

@@ -10,6 +10,8 @@ import { DevsupError } from '../core/errors.js';
 import { createLogger } from '../supervisor/logger.js';
 import { findNodemonConfig, findPackageMain, loadNodemonFile } from '../config/nodemon.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { hasServices, planServices } from '../services/config.js';
+import { Services } from '../services/services.js';
 
 // The help: one row per option, the defaults in one column, every line within 80 columns (tested).
 const OPTION_ROWS: [flags: string, what: string, fallback?: string][] = [
@@ -41,6 +43,7 @@ const OPTION_ROWS: [flags: string, what: string, fallback?: string][] = [
   ['-I, --no-stdin', 'leave stdin to the app (no rs)', ''],
   ['--clear', 'clear the screen at each restart', 'off'],
   ['--config <file>', 'supervisor.config.ts, nodemon .json', 'found upwards'],
+  ['--only <service>', 'with services: it and its dependencies', 'all'],
   ['--log-format <fmt>', 'human or json', 'human'],
   ['--events <file|fd>', 'each event as a JSON line', ''],
   ['-q, --quiet', 'only warnings and errors', ''],
@@ -81,7 +84,7 @@ Examples
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { command, values, configFile, notes } = parseArgs(argv);
+  const { command, values, configFile, notes, only = [] } = parseArgs(argv);
   if (command === 'help') {
     process.stdout.write(HELP);
     return 0;
@@ -98,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
   const nodemon = nodemonFile ? loadNodemonFile(configFile) : file ? undefined : findNodemonConfig(process.cwd());
   const fileLayer = file ? await loadConfigFile(file) : nodemon?.layer;
   const layers = fileLayer ? [fileLayer, cli] : [cli];
+  if (hasServices(layers)) return runServices(layers, fileLayer!.base, only);
+  if (only.length > 0) throw new DevsupError('USAGE', '--only: the config has no services', { hint: 'define services in supervisor.config.ts' });
   // Nothing names what to run: package.json's main, as bare `nodemon` runs it.
   const named = layers.some((layer) => layer.values.entry !== undefined || layer.values.exec !== undefined);
   const main = named ? undefined : findPackageMain(process.cwd());
@@ -153,6 +158,55 @@ async function main(argv: string[]): Promise<number> {
   );
   supervisor.start().catch((error: unknown) => {
     // Bad input ends devsup; an app that crashes leaves it waiting for changes (or as onCrash says).
+    if (error instanceof DevsupError && error.exitCode === 2) {
+      logger.error({ code: error.code }, `error: ${error.line}`);
+      process.exit(2);
+    }
+  });
+  return closed;
+}
+
+// Several services: one devsup, each service prefixed; Ctrl-C stops them in reverse dependency order; rs restarts
+// all (rs <name>: it and its dependents).
+async function runServices(layers: Layer[], base: string, only: string[]): Promise<number> {
+  const deprecations: string[] = [];
+  const plan = planServices(layers, only, base, (line) => deprecations.push(line), { stdio: 'pipe' });
+  const first = plan.options.get(plan.names[0]!)!;
+  const logger = createLogger({ format: first.logFormat, level: first.logLevel });
+  for (const line of deprecations) logger.warn(line);
+  const services = new Services(plan, logger);
+  process.on('exit', () => {
+    for (const pid of services.pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  let signals = 0;
+  let received: NodeJS.Signals | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      signals += 1;
+      received ??= signal;
+      if (signals === 1) logger.info(`${signal}: stopping ${services.names.join(', ')}, dependents first (again to force)`);
+      void services.close({ force: signals > 1 });
+    });
+  }
+  if (first.restartable !== false && process.stdin.readable) {
+    const word = first.restartable;
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      const [typed, ...names] = line.trim().split(/\s+/);
+      if (typed !== word) return;
+      const known = names.filter((n) => services.names.includes(n));
+      services.restart(known.length > 0 ? { services: known } : {}).catch(() => {});
+    });
+  }
+  const closed = new Promise<number>((resolve) =>
+    services.once('closed', ({ exitCode }) => resolve(received && exitCode > 128 ? 128 + osConstants.signals[received] : exitCode)),
+  );
+  services.start().catch((error: unknown) => {
     if (error instanceof DevsupError && error.exitCode === 2) {
       logger.error({ code: error.code }, `error: ${error.line}`);
       process.exit(2);

@@ -59,7 +59,7 @@ const CHECKS: Record<ConfigKey, Check> = {
       ? undefined
       : 'an object of string values',
   envFile: text,
-  watch: (v) => (texts(v) === undefined ? undefined : 'an array of paths or globs'),
+  watch: (v) => (v === false || texts(v) === undefined ? undefined : 'an array of paths or globs, or false'),
   watchAll: boolean,
   ignore: texts,
   ext: (v) => (typeof v === 'string' || texts(v) === undefined ? undefined : 'extensions such as ["ts", "json"] or "ts,json"'),
@@ -90,6 +90,8 @@ const CHECKS: Record<ConfigKey, Check> = {
     Object.entries(v).every(([k, f]) => (HOOKS.includes(k) || OLD_HOOKS.includes(k)) && typeof f === 'function')
       ? undefined
       : `an object of functions named ${HOOKS.join(', ')}`,
+  build: (v) => (text(v) === undefined || typeof v === 'function' ? undefined : 'a command line or a function'),
+  stdio: oneOf('inherit', 'pipe'),
 };
 
 /** A port (3000, "3000") or "host:port" ("127.0.0.1:3000", "[::1]:3000", "localhost:3000"); undefined if neither. */
@@ -165,7 +167,8 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd(), 
     cwd,
     env: Object.freeze({ ...get('env') }),
     envFile: typeof merged.envFile === 'string' ? fromBase('envFile', merged.envFile) : undefined,
-    watch: Object.freeze(get('watch').map((p) => fromBase('watch', p))),
+    watch: Object.freeze((get('watch') || []).map((p) => fromBase('watch', p))),
+    watcher: get('watch') !== false,
     watchAll: get('watchAll'),
     ignore: Object.freeze([...get('ignore')]),
     ext: Object.freeze(toExtensions(get('ext'))),
@@ -185,6 +188,8 @@ export function normalize(layers: Layer[], fallbackCwd: string = process.cwd(), 
     events: typeof merged.events === 'string' ? fromBase('events', merged.events) : get('events'),
     restartable: get('restartable'),
     hooks: Object.freeze({ ...get('hooks') }),
+    build: get('build'),
+    stdio: get('stdio'),
   };
   return Object.freeze(options);
 }

@@ -32,9 +32,10 @@ export interface Config {
   /**
    * Files, folders and globs to watch on top of the files the app loads (its module graph) and .env*, package.json,
    * tsconfig.json. Folders and globs skip what the ignores and .gitignore skip; a file named here is always watched.
-   * For `exec`, which reports no module graph, the default is the whole project.
+   * For `exec`, which reports no module graph, the default is the whole project. `false` (the API): no watcher at
+   * all; the embedder says what changed with `supervisor.notify(paths)`, or restarts with `restart()`.
    */
-  watch?: string[];
+  watch?: string[] | false;
   /** Watch everything under the project (minus the ignores), as nodemon does, not only what the app loads. */
   watchAll?: boolean;
   /** Globs or names never to watch, on top of the built-in ones (node_modules, .git, dist, …). */
@@ -85,6 +86,30 @@ export interface Config {
    * first names start, restart, crash, exit still work, with a deprecation warning).
    */
   hooks?: Hooks;
+  /**
+   * Run before each start, once the old app's tree is gone: a command line (through the shell) or, in the API, a
+   * function (async or not). If it fails (a non-zero exit, or the function throws), its output is shown, no app is
+   * started, and the next change (or rs) tries again.
+   */
+  build?: string | (() => unknown);
+  /**
+   * Where the app's stdout and stderr go: 'inherit' (default) devsup's own; 'pipe': the API hands them over as
+   * streams (`supervisor.stdout`, `supervisor.stderr`), which the caller must read.
+   */
+  stdio?: 'inherit' | 'pipe';
+  /**
+   * Several services under one devsup, by name; the other top-level keys are every service's defaults. `devsup run`
+   * runs them all (`--only <name>`: that one and what it depends on). See "Several services" in the README.
+   */
+  services?: Record<string, ServiceConfig>;
+}
+
+/** One service of `services`: a config of its own (over the top-level keys), and the services it needs. */
+export interface ServiceConfig extends Omit<Config, 'services'> {
+  /** Started after these are ready, stopped before them. */
+  dependsOn?: string[];
+  /** A restart of this service restarts the services that depend on it too (after them, in order); default true. */
+  restartDependents?: boolean;
 }
 
 /** One socket to hold: a TCP port, and the host to bind (undefined: what Node's listen(port) binds, :: or 0.0.0.0). */
@@ -110,6 +135,8 @@ export interface Options {
   readonly env: Readonly<Record<string, string>>;
   readonly envFile: string | undefined;
   readonly watch: readonly string[];
+  /** Whether devsup watches files itself (Config.watch false: no). */
+  readonly watcher: boolean;
   readonly watchAll: boolean;
   readonly ignore: readonly string[];
   readonly ext: readonly string[];
@@ -129,6 +156,8 @@ export interface Options {
   readonly logLevel: LogLevel;
   readonly events: string | number | undefined;
   readonly restartable: string | false;
+  readonly build: string | (() => unknown) | undefined;
+  readonly stdio: 'inherit' | 'pipe';
   /** Keyed by the first names (start, ready, restart, crash, exit), whichever names the config used. */
   readonly hooks: Readonly<Hooks>;
 }
@@ -161,12 +190,13 @@ export const defaults = {
   logLevel: 'info',
   restartable: 'rs',
   hooks: {},
+  stdio: 'inherit',
 } as const satisfies Partial<Config>;
 
 export const CONFIG_KEYS = [
   'entry', 'args', 'nodeArgs', 'python', 'exec', 'shell', 'cwd', 'env', 'envFile', 'watch', 'watchAll', 'ignore', 'ext',
   'quietPeriod', 'debounce',
   'poll', 'stopTimeout', 'killGrace', 'maxStopTimeout', 'readyTimeout', 'standby', 'signal', 'onCrash', 'sockets', 'clearScreen',
-  'logFormat', 'logLevel', 'events', 'restartable', 'hooks',
+  'logFormat', 'logLevel', 'events', 'restartable', 'hooks', 'build', 'stdio',
 ] as const satisfies readonly (keyof Config)[];
 export type ConfigKey = (typeof CONFIG_KEYS)[number];

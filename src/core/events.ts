@@ -47,6 +47,10 @@ export interface SupervisorEvents {
   ignored: [{ path: string; rule: string }];
   /** Restarts are paused: `path` keeps changing right after each start (the app writes it, most likely). */
   paused: [{ path: string; restarts: number }];
+  /** The build step finished before a start (`runId` is the run before it; 0 before the first). */
+  built: [{ runId: number; ms: number }];
+  /** The build step failed: no app was started; the next change tries again. `output`: what it printed (its tail). */
+  buildFailed: [{ runId: number; exit: Exit; ms: number; output: string }];
 }
 
 /** Each config hook (by its first, deprecated name; `ready` kept) and the event it runs on. */

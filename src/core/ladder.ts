@@ -1,6 +1,6 @@
 // The machine's teardown rows: the stop ladder (ask → signal → SIGKILL), more time asked for, the exit, what follows
 // an exit the app was not asked for (the crash policy), the reap's rungs for what is left of the run, and closing.
-import { backoffMs, beginStop, exitCodeOf, notify, same, spawnNext, withCrashes } from './steps.js';
+import { backoffMs, beginStop, exitCodeOf, notify, same, startNext, withCrashes } from './steps.js';
 import type { AfterExit, Duration, Effect, Event, Exit, Policy, State, Step } from './state.js';
 
 // What is left of an app that finished its shutdown (or ended on its own) gets this long to end by itself: a helper
@@ -12,7 +12,7 @@ export const KILL_WAIT_MS = 2000;
 
 type Stopping = Extract<State, { kind: 'stopping' }>;
 
-function escalate(state: Stopping): Step {
+function escalate(state: Stopping, policy: Policy): Step {
   const { runId } = state;
   switch (state.phase) {
     case 'graceful':
@@ -47,7 +47,7 @@ function escalate(state: Stopping): Step {
       };
     case 'reaping-killing':
       // Never wait forever: say what would not die, and go on as if it had.
-      return reaped(state, [notify({ type: 'leftovers-survived', runId })]);
+      return reaped(state, policy, [notify({ type: 'leftovers-survived', runId })]);
     default:
       return same(state);
   }
@@ -94,7 +94,7 @@ function exited(state: Extract<State, { kind: 'starting' | 'running' | 'stopping
   };
 }
 
-function reaped(state: Stopping, effects: Effect[] = []): Step {
+function reaped(state: Stopping, policy: Policy, effects: Effect[] = []): Step {
   const exit = state.exit ?? { code: null, signal: null };
   const { runId, crashes } = state;
   const step = (s: Step): Step => ({ state: s.state, effects: [...effects, ...s.effects] });
@@ -102,7 +102,7 @@ function reaped(state: Stopping, effects: Effect[] = []): Step {
     // The old tree is gone but files are still changing: start once they have settled.
     return step(same({ kind: 'settling', runId, trigger: state.trigger, exit, ...withCrashes(crashes) }));
   }
-  if (state.next === 'start') return step(spawnNext(runId + 1, state.trigger, crashes));
+  if (state.next === 'start') return step(startNext(policy, runId, state.trigger, crashes, exit));
   if (state.next === 'wait') return step(same({ kind: 'waiting', runId, exit, ...withCrashes(crashes) }));
   const exitCode = exitCodeOf(exit);
   return step({ state: { kind: 'closed', exitCode }, effects: [{ type: 'finish', exitCode }] });
@@ -115,8 +115,10 @@ function close(state: State): Step {
     case 'idle':
       return { state: { kind: 'closed', exitCode: 0 }, effects: [{ type: 'finish', exitCode: 0 }] };
     case 'settling':
-    case 'waiting': {
-      const exitCode = exitCodeOf(state.exit);
+    case 'waiting':
+    case 'building': {
+      // Nothing runs (a build step that is under way is ended by the finish): closed at once.
+      const exitCode = exitCodeOf(state.exit ?? null);
       return { state: { kind: 'closed', exitCode }, effects: [notify({ type: 'closing', runId: null }), { type: 'finish', exitCode }] };
     }
     case 'starting':
@@ -144,7 +146,7 @@ function close(state: State): Step {
 export function ladder(state: State, event: Event, policy: Policy): Step {
   switch (event.type) {
     case 'escalate':
-      return state.kind === 'stopping' ? escalate(state) : same(state);
+      return state.kind === 'stopping' ? escalate(state, policy) : same(state);
 
     case 'extend': {
       // Only while the app is still being asked nicely; once signalled, the ladder goes on. Never past
@@ -167,7 +169,7 @@ export function ladder(state: State, event: Event, policy: Policy): Step {
 
     case 'retry':
       // The crash backoff is over. While what is left of the crashed run is still being reaped, the start waits for it.
-      if (state.kind === 'waiting') return transitionRestart(state);
+      if (state.kind === 'waiting') return transitionRestart(state, policy);
       if (state.kind === 'stopping' && state.next === 'wait') {
         const trigger = { reason: 'crash' as const, paths: [], settled: true };
         return { state: { ...state, next: 'start', trigger }, effects: [notify({ type: 'restarting', runId: state.runId, trigger, from: 'waiting' })] };
@@ -180,7 +182,7 @@ export function ladder(state: State, event: Event, policy: Policy): Step {
       return same(state);
 
     case 'reaped':
-      return state.kind === 'stopping' && reaping(state) ? reaped(state) : same(state);
+      return state.kind === 'stopping' && reaping(state) ? reaped(state, policy) : same(state);
 
     case 'close':
       return close(state);
@@ -190,8 +192,8 @@ export function ladder(state: State, event: Event, policy: Policy): Step {
   }
 }
 
-function transitionRestart(state: Extract<State, { kind: 'waiting' }>): Step {
+function transitionRestart(state: Extract<State, { kind: 'waiting' }>, policy: Policy): Step {
   const trigger = { reason: 'crash' as const, paths: [], settled: true };
-  const next = spawnNext(state.runId + 1, trigger, state.crashes);
+  const next = startNext(policy, state.runId, trigger, state.crashes, state.exit);
   return { state: next.state, effects: [notify({ type: 'restarting', runId: state.runId, trigger, from: 'waiting' }), ...next.effects] };
 }

@@ -2,7 +2,7 @@
 // clock. Every decision is a row here; the shell (supervisor/) performs the effects and feeds what happens back in.
 import { ladder } from './ladder.js';
 import type { Effect, Event, Policy, State, Step, Trigger } from './state.js';
-import { backoffMs, beginStop, mergeTriggers, notify, same, spawnNext, withCrashes } from './steps.js';
+import { backoffMs, spawnNext, beginStop, mergeTriggers, notify, same, startNext, withCrashes } from './steps.js';
 
 export { exitCodeOf, mergeTriggers } from './steps.js';
 
@@ -56,7 +56,7 @@ function ready(state: State, via: 'message' | 'timeout', inApp: readonly string[
   return { state: stop.state, effects: [...said, notify({ type: 'restarting', runId, trigger: pending, from: 'starting' }), ...stop.effects] };
 }
 
-function changed(state: State, trigger: Trigger, loop: Extract<Event, { type: 'changed' }>['loop']): Step {
+function changed(state: State, trigger: Trigger, loop: Extract<Event, { type: 'changed' }>['loop'], policy: Policy): Step {
   switch (state.kind) {
     case 'starting':
     case 'running': {
@@ -87,16 +87,19 @@ function changed(state: State, trigger: Trigger, loop: Extract<Event, { type: 'c
     }
     case 'settling': {
       const merged = mergeTriggers(state.trigger, trigger);
-      return merged.settled ? spawnNext(state.runId + 1, merged, state.crashes) : same({ ...state, trigger: merged });
+      return merged.settled ? startNext(policy, state.runId, merged, state.crashes, state.exit) : same({ ...state, trigger: merged });
     }
     case 'waiting': {
       const notice = notify({ type: 'restarting', runId: state.runId, trigger, from: 'waiting' });
       if (trigger.settled) {
-        const next = spawnNext(state.runId + 1, trigger, state.crashes);
+        const next = startNext(policy, state.runId, trigger, state.crashes, state.exit);
         return { state: next.state, effects: [notice, ...next.effects] };
       }
       return { state: { kind: 'settling', runId: state.runId, trigger, exit: state.exit, ...withCrashes(state.crashes) }, effects: [notice] };
     }
+    case 'building':
+      // What is being built may not have this change: once built, build again (a change starts no second build at once).
+      return same({ ...state, trigger: mergeTriggers(state.trigger, trigger), again: true });
     default:
       return same(state);
   }
@@ -121,7 +124,7 @@ function decide(state: State, event: Event, policy: Policy): Step {
 
   switch (event.type) {
     case 'start':
-      return state.kind === 'idle' ? spawnNext(1, null) : same(state);
+      return state.kind === 'idle' ? startNext(policy, 0, null) : same(state);
 
     case 'hello':
       // Only the first hello counts: one sent again must not re-arm the ready timer (forever, if it repeats).
@@ -149,10 +152,24 @@ function decide(state: State, event: Event, policy: Policy): Step {
       return same({ kind: 'running', runId: state.runId, sdk: state.sdk, ...(state.readyLate ? { readyLate: true as const } : {}) });
 
     case 'changed':
-      return changed(state, { reason: 'change', paths: event.paths, settled: false }, event.loop);
+      return changed(state, { reason: 'change', paths: event.paths, settled: false }, event.loop, policy);
 
-    case 'restart':
-      return changed(state, { reason: event.reason ?? 'manual', paths: [], settled: true }, undefined);
+    case 'restart': {
+      const why = event.why === undefined ? {} : { why: event.why };
+      return changed(state, { reason: event.reason ?? 'manual', paths: event.paths ?? [], settled: true, ...why }, undefined, policy);
+    }
+
+    case 'built':
+      if (state.kind !== 'building') return same(state);
+      if (state.again) return startNext(policy, state.runId, state.trigger, state.crashes, state.exit);
+      return spawnNext(state.runId + 1, state.trigger, state.crashes);
+
+    case 'build-failed': {
+      // Nothing starts: the next change (or rs) builds again. The failure is the exit devsup would end with now.
+      if (state.kind !== 'building') return same(state);
+      const { runId, exit } = event;
+      return { state: { kind: 'waiting', runId, exit, ...withCrashes(state.crashes) }, effects: [notify({ type: 'build-failed', runId, exit })] };
+    }
 
     case 'settled':
       switch (state.kind) {
@@ -161,7 +178,7 @@ function decide(state: State, event: Event, policy: Policy): Step {
         case 'stopping':
           return same({ ...state, trigger: settle(state.trigger) });
         case 'settling':
-          return spawnNext(state.runId + 1, settle(state.trigger), state.crashes);
+          return startNext(policy, state.runId, settle(state.trigger), state.crashes, state.exit);
         default:
           return same(state);
       }

@@ -16,6 +16,8 @@ export interface Trigger {
   reason: 'change' | 'manual' | 'crash';
   paths: string[];
   settled: boolean;
+  /** The caller's own words for a restart it asked for (restart({ reason })), shown instead of "restart requested". */
+  why?: string;
 }
 
 /**
@@ -33,6 +35,11 @@ export interface Policy {
   maxStopTimeout: number;
   /** Keep the next app's process booted (a standby) while the app runs, not only once a restart begins. */
   warmStandby?: boolean;
+  /**
+   * Every start passes through 'building' first: the shell runs what must come before it (the build step, and in a
+   * services run the wait for the services it depends on) and says 'built' or 'build-failed'.
+   */
+  gated?: boolean;
 }
 
 /**
@@ -57,6 +64,11 @@ export type State =
       crashes?: number;
     }
   | { kind: 'settling'; runId: number; trigger: Trigger; exit: Exit; crashes?: number }
+  /**
+   * The old tree is gone (runId is the old run's; 0 before the first); what comes before a start runs. `again`: a
+   * change came meanwhile, so that what was built may be stale: once built, build again. `exit`: the old run's.
+   */
+  | { kind: 'building'; runId: number; trigger: Trigger | null; exit?: Exit; crashes?: number; again?: true }
   | { kind: 'waiting'; runId: number; exit: Exit; crashes?: number }
   | { kind: 'closed'; exitCode: number };
 
@@ -87,7 +99,11 @@ export type Event =
   /** Files changed; `loop` is the loop guard's verdict (absent: restart). */
   | { type: 'changed'; paths: string[]; loop?: LoopVerdict }
   | { type: 'settled' }
-  | { type: 'restart'; reason?: 'manual' | 'crash' }
+  /** A restart asked for (rs, restart(), the crash policy, or a services run for these paths: reason 'change'). */
+  | { type: 'restart'; reason?: 'manual' | 'crash' | 'change'; paths?: string[]; why?: string }
+  /** What comes before a start is done: spawn. Or it failed (the build step's exit): no start until the next change. */
+  | { type: 'built'; runId: number }
+  | { type: 'build-failed'; runId: number; exit: Exit }
   | { type: 'escalate'; runId: number }
   /** The crash backoff is over: start again. */
   | { type: 'retry'; runId: number }
@@ -129,10 +145,13 @@ export type Notice =
   | { type: 'held'; runId: number; paths: string[] }
   | { type: 'extended'; runId: number; askedMs: number; grantedMs: number; maxMs: number }
   | ({ type: 'cleanups'; runId: number } & ShutdownReport)
-  | { type: 'leftovers-survived'; runId: number };
+  | { type: 'leftovers-survived'; runId: number }
+  | { type: 'build-failed'; runId: number; exit: Exit };
 
 export type Effect =
   | { type: 'spawn'; runId: number; trigger: Trigger | null }
+  /** Run what comes before the next start (the build step; the wait for dependencies), then say built or build-failed. */
+  | { type: 'build'; runId: number; trigger: Trigger | null }
   /** Boot the next app's process ahead (a standby), if the shell can: a restart is coming. */
   | { type: 'prepare' }
   | { type: 'send-shutdown'; runId: number; reason: StopReason; changed: string[] }

@@ -2,7 +2,7 @@
 // first rung of a stop, the crash backoff and the exit code. Pure.
 import { constants } from 'node:os';
 import type { StopReason } from '../protocol/messages.js';
-import type { Effect, Exit, Notice, State, Step, Trigger } from './state.js';
+import type { Effect, Exit, Notice, Policy, State, Step, Trigger } from './state.js';
 
 export const same = (state: State): Step => ({ state, effects: [] });
 export const notify = (notice: Notice): Effect => ({ type: 'notify', notice });
@@ -36,6 +36,19 @@ export function spawnNext(runId: number, trigger: Trigger | null, crashes?: numb
       { type: 'spawn', runId, trigger },
       { type: 'arm', runId, timer: 'ready', duration: 'readyTimeout' },
     ],
+  };
+}
+
+/**
+ * The next start, after run `runId` (0: the first): spawned at once, or (policy.gated) through 'building', where the
+ * build step and the wait for dependencies run first. `exit`: the old run's, for the exit code if closed meanwhile.
+ */
+export function startNext(policy: Policy, runId: number, trigger: Trigger | null, crashes?: number, exit?: Exit): Step {
+  if (!policy.gated) return spawnNext(runId + 1, trigger, crashes);
+  const kept = trigger?.reason === 'crash' ? crashes : undefined;
+  return {
+    state: { kind: 'building', runId, trigger, ...(exit ? { exit } : {}), ...withCrashes(kept) },
+    effects: [{ type: 'disarm' }, { type: 'build', runId, trigger }],
   };
 }
 

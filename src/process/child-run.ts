@@ -1,7 +1,7 @@
 // One child process and what devsup learns about it: its messages, its cleanups, its process tree, how it ended.
 // The supervisor decides what to do; a ChildRun only keeps the facts and carries out signals and the reap.
 import { randomUUID } from 'node:crypto';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Options } from '../config/schema.js';
 import type { Reaped, TeardownReport } from '../core/events.js';
 import type { Exit } from '../core/state.js';
@@ -64,6 +64,8 @@ export class ChildRun {
   /** The app's own start time (Proc.start), from the first snapshot. */
   #startedSince: string | undefined;
   #leftovers: Leftovers | undefined;
+  /** The app's stdout and stderr, when they are piped to devsup (stdio 'pipe'); null when inherited. */
+  readonly output: { stdout: Readable | null; stderr: Readable | null };
   /** Set once the reap is over (nothing left, or given up on): the watch of the leftovers ends. */
   reaped = false;
 
@@ -75,6 +77,7 @@ export class ChildRun {
     this.#handlers = handlers;
     const child = spawnChild(options, env, this.token, command, sockets);
     this.pid = child.pid;
+    this.output = { stdout: child.stdout, stderr: child.stderr };
     this.#channel = new JsonLineChannel(child.stdio[channelFd(sockets)] as Duplex, {
       message: (raw) => {
         const parsed = parseChildMessage(raw);

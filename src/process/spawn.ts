@@ -126,7 +126,7 @@ export function readEnvFile(path: string): Record<string, string> {
  * The environment with <cwd>/node_modules/.bin and each one above it, up to the root, first on the PATH (nearest
  * first), as nodemon and `npm run` put them: `exec: "ts-node src/a.ts"` finds the project's ts-node.
  */
-function withBinPath(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
+export function withBinPath(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
   // On Windows the variable may be spelled Path; keep the spelling it has.
   const key = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
   const bins: string[] = [];
@@ -169,7 +169,8 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>, ru
       ...(reportsModules(options) ? { WATCH_REPORT_DEPENDENCIES: '1' } : {}),
       PYTHONPATH: env.PYTHONPATH ? `${env.PYTHONPATH}${delimiter}${PYTHON_CLIENT_DIR}` : PYTHON_CLIENT_DIR,
     },
-    stdio: ['inherit', 'inherit', 'inherit', ...(sockets?.fds ?? []), 'pipe'] as ('inherit' | 'pipe' | number)[],
+    // stdio 'pipe' (the API, a services run): the app's stdout and stderr are read by devsup and handed on.
+    stdio: ['inherit', options.stdio, options.stdio, ...(sockets?.fds ?? []), 'pipe'] as ('inherit' | 'pipe' | number)[],
     windowsHide: true,
   };
   // A shell only when asked for: user paths never pass through one otherwise.

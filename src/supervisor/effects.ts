@@ -1,6 +1,7 @@
 // The effect interpreter: performs what the machine decided — spawn, ask over IPC, signal, arm and clear timers,
 // reap what is left of a run, say what happened, finish — and reports back what comes of it as events.
 import type { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Options } from '../config/schema.js';
@@ -14,6 +15,7 @@ import { canStandby, runMessage, standbyCommand, standbyInputs } from '../proces
 import { shutdownMessage } from '../protocol/messages.js';
 import { LoopGuard } from '../watch/loop-guard.js';
 import type { Watcher } from '../watch/watcher.js';
+import { beforeStart } from './build.js';
 import { Freshness } from './freshness.js';
 import type { Logger } from './logger.js';
 import { formatReaped } from './narrator.js';
@@ -34,6 +36,10 @@ export interface ShellOptions {
   /** Resolves (or, with an error, rejects) whoever waits for the next ready. */
   settleReady: (error?: Error) => void;
   closed: (exitCode: number) => void;
+  /** Awaited before each start, ahead of the build step: a services run waits there for the services this one needs. */
+  beforeStart?: () => Promise<void>;
+  /** stdio 'pipe': where each run's stdout and stderr go (the supervisor's streams). */
+  output?: { stdout: Writable; stderr: Writable };
 }
 
 export class Shell implements Narrated {
@@ -46,6 +52,10 @@ export class Shell implements Narrated {
   /** The next app's process, booted ahead (see process/standby.ts), and the inputs it was booted with. */
   #standby: { run: ChildRun; inputs: string } | undefined;
   readonly #closed: ShellOptions['closed'];
+  readonly #before: ShellOptions['beforeStart'];
+  readonly #output: ShellOptions['output'];
+  /** Ends the build step under way, if any (devsup closes). */
+  #building: AbortController | undefined;
   readonly timers = new Timers();
   /** Which arming of each timer is the current one (see 'arm'). */
   #armed: Partial<Record<Timer, number>> = {};
@@ -71,6 +81,8 @@ export class Shell implements Narrated {
     this.settleReady = options.settleReady;
     this.#handlers = options.handlers;
     this.#closed = options.closed;
+    this.#before = options.beforeStart;
+    this.#output = options.output;
     this.progress = new Progress(this.log);
     this.freshness = new Freshness(this.options.cwd);
   }
@@ -110,6 +122,9 @@ export class Shell implements Narrated {
         return this.#spawn(effect.runId);
       case 'prepare':
         return this.#prepare();
+      case 'build':
+        this.#building = new AbortController();
+        return void beforeStart(this, effect.runId, this.#building.signal, this.#before);
       case 'send-shutdown': {
         const run = this.current(effect.runId);
         if (!run) return;
@@ -177,6 +192,7 @@ export class Shell implements Narrated {
       : new ChildRun(runId, this.options, this.#envFromFile(), this.#handlers, undefined, this.sockets);
     if (standby && run !== standby) this.#discard(standby, 'it could not be told to run');
     this.run = run;
+    if (run !== standby) this.#pipe(run);
     this.loops.started();
     const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'}${run === standby ? ', from the standby' : ''})`;
     if (runId === 1) this.log.info({ runId, pid: run.pid }, line);
@@ -196,6 +212,7 @@ export class Shell implements Narrated {
     };
     const env = { ...this.#envFromFile(), DEVSUP_STANDBY: '1' };
     const run = new ChildRun(0, this.options, env, quiet, standbyCommand(this.options), this.sockets);
+    this.#pipe(run); // read from its spawn: an unread pipe would keep its end (and its exit) from being seen
     this.#standby = { run, inputs: standbyInputs(this.options) };
     this.log.debug({ pid: run.pid }, `standby booting (pid ${run.pid ?? '?'})`);
   }
@@ -214,6 +231,10 @@ export class Shell implements Narrated {
     this.log.debug({ pid: run.pid }, `standby discarded: ${why}; starting directly`);
     run.signal('SIGKILL', false);
     return undefined;
+  }
+
+  #pipe(run: ChildRun): void {
+    if (this.#output) for (const fd of ['stdout', 'stderr'] as const) run.output[fd]?.pipe(this.#output[fd], { end: false });
   }
 
   // Read before every start, so that an edit to .env applies on the next restart.
@@ -267,6 +288,7 @@ export class Shell implements Narrated {
   }
 
   #finish(exitCode: number): void {
+    this.#building?.abort();
     if (this.#standby) this.#standby.run.signal('SIGKILL', false);
     this.#standby = undefined;
     this.timers.disarm();

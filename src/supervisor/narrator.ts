@@ -14,6 +14,7 @@ export function describeExit(exit: Exit): string {
 export function describeTrigger(trigger: Trigger): string {
   const [first, ...rest] = trigger.paths;
   if (trigger.reason === 'crash') return 'restart after the crash';
+  if (trigger.why !== undefined) return trigger.why;
   if (first === undefined) return 'restart requested';
   return `change in ${first}${rest.length > 0 ? ` (+${rest.length} more)` : ''}`;
 }

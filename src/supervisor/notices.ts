@@ -123,6 +123,12 @@ export function narrate(shell: Narrated, notice: Notice): void {
       }
       return;
     }
+    case 'build-failed': {
+      log.error({ runId: notice.runId, exit: notice.exit }, `no app started: the build step failed (${describeExit(notice.exit)}) — waiting for a change`);
+      shell.restarting = undefined;
+      shell.settleReady(new DevsupError('BUILD_FAILED', `the build step failed (${describeExit(notice.exit)})`, { exitCode: 1 }));
+      return;
+    }
     case 'leftovers-survived':
       if (!run) return;
       log.error({ runId: run.runId }, 'leftover processes of the old app survived SIGKILL (stuck in the kernel?); going on without waiting for them');

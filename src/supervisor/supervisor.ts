@@ -2,7 +2,8 @@
 // what happens — file changes, the app's messages, exits, timers — and hands each effect to the interpreter
 // (effects.ts). It decides nothing itself. No process.exit, no signal handlers.
 import { EventEmitter } from 'node:events';
-import { extname, relative } from 'node:path';
+import { extname, relative, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { normalize } from '../config/normalize.js';
 import type { Config, Options } from '../config/schema.js';
 import type { SupervisorEvents } from '../core/events.js';
@@ -12,13 +13,15 @@ import type { Policy } from '../core/state.js';
 import type { ChildRun, RunHandlers } from '../process/child-run.js';
 import { checkRunnable, describeApp } from '../process/spawn.js';
 import type { ChildMessage } from '../protocol/messages.js';
-import { WATCHED_BY_DEFAULT, watchTargets } from '../watch/targets.js';
-import type { Watcher } from '../watch/watcher.js';
 import { Shell } from './effects.js';
 import { attachEventLog } from './event-log.js';
 import { installHooks } from './hooks.js';
 import { ListenHints } from './listen-hints.js';
 import { createLogger, type Logger } from './logger.js';
+import type { RestartRequest, ServiceLink } from './service-link.js';
+import { concerned, startWatching } from './watching.js';
+
+export type { RestartRequest, ServiceLink } from './service-link.js';
 
 export type { CleanupReport, SupervisorEvents, TeardownReport } from '../core/events.js';
 
@@ -34,15 +37,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #closing = false;
   readonly #closed: Promise<number>;
   readonly #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  /** Whether the inotify watch limit was reported (once is enough). */
-  #watchLimitSaid = false;
   readonly #listenHints = new ListenHints();
+  readonly #link: ServiceLink | undefined;
+  /** A services run: the changes of the burst under way, handed to the orchestrator once it settles. */
+  readonly #burst = new Set<string>();
+  /** stdio 'pipe': the app's stdout and stderr, every run's in turn (read them: a full pipe stalls the app). */
+  readonly stdout: PassThrough | undefined;
+  readonly stderr: PassThrough | undefined;
 
-  constructor(options: Options, logger: Logger) {
+  constructor(options: Options, logger: Logger, link?: ServiceLink) {
     super();
     this.options = options;
     this.#log = logger;
-    this.#policy = { onCrash: options.onCrash, maxStopTimeout: options.maxStopTimeout, warmStandby: options.standby === 'warm' };
+    this.#link = link;
+    const gated = options.build !== undefined || link !== undefined;
+    this.#policy = { onCrash: options.onCrash, maxStopTimeout: options.maxStopTimeout, warmStandby: options.standby === 'warm', gated };
+    if (options.stdio === 'pipe') [this.stdout, this.stderr] = [new PassThrough(), new PassThrough()];
+    const output = this.stdout && this.stderr ? { stdout: this.stdout, stderr: this.stderr } : undefined;
     installHooks(this, options.hooks, logger);
     let resolveClosed!: (exitCode: number) => void;
     this.#closed = new Promise<number>((resolve) => (resolveClosed = resolve));
@@ -56,6 +67,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         for (const w of this.#readyWaiters.splice(0)) (error ? w.reject(error) : w.resolve());
       },
       closed: (exitCode) => resolveClosed(exitCode),
+      ...(link ? { beforeStart: () => link.beforeStart() } : {}),
+      ...(output ? { output } : {}),
     });
   }
 
@@ -74,22 +87,59 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#started ??= (async () => {
       checkRunnable(this.options);
       await this.#holdSockets();
-      this.#openEventLog();
+      if (!this.#link) this.#openEventLog(); // a services run writes one log for all
       const waiter = this.#nextReady();
       // The app first: the watcher's initial scan of a big project would otherwise compete with its boot.
       this.#dispatch({ type: 'start' });
-      void this.#startWatcher();
+      void startWatching({
+        options: this.options,
+        log: this.#log,
+        emitter: this,
+        shell: this.#shell,
+        closed: () => this.#state.kind === 'closed',
+        changed: (paths) => this.#changed(paths),
+        settled: () => this.#settled(),
+      });
       await waiter;
     })();
     return this.#started;
   }
 
-  /** Restarts the app (as `rs` does). Resolves when the new child is ready. */
-  restart(): Promise<void> {
+  /**
+   * Restarts the app (as `rs` does), now: `reason` is shown in the restart line; with `paths`, it is a restart for
+   * those changes (told to the app's shutdown as changed). Resolves when the new child is ready.
+   */
+  restart(request: RestartRequest = {}): Promise<void> {
     this.#shell.loops.resume();
     const waiter = this.#nextReady();
-    this.#dispatch({ type: 'restart' });
+    const paths = (request.paths ?? []).map((p) => relative(this.options.cwd, resolve(this.options.cwd, p)));
+    for (const p of paths) this.#shell.changedSinceSpawn.add(p);
+    const why = request.reason === undefined ? {} : { why: request.reason };
+    this.#dispatch({ type: 'restart', ...(paths.length > 0 ? { reason: 'change' as const, paths } : {}), ...why });
     return waiter;
+  }
+
+  /**
+   * The paths (absolute, or relative to cwd) that concern the running app: in its module graph or its watch
+   * entries, and changed since it loaded them. Relative to cwd. Empty before the app reported anything.
+   */
+  concerns(paths: readonly string[]): string[] {
+    return concerned(this.#shell, this.options.cwd, paths);
+  }
+
+  /**
+   * Files changed (the embedder's watcher, a bundler's rebuild): the module graph decides. Restarts only for the
+   * paths that concern the app (see concerns()) and resolves true once the new child is ready; false: nothing to do.
+   */
+  async notify(paths: readonly string[]): Promise<boolean> {
+    const concerned = this.concerns(paths);
+    if (concerned.length === 0) return false;
+    if (this.#link) {
+      this.#link.changed(concerned);
+      return true;
+    }
+    await this.restart({ paths: concerned });
+    return true;
   }
 
   /**
@@ -105,7 +155,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-
   #nextReady(): Promise<void> {
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
@@ -157,53 +206,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  // Loaded after the app was spawned: chokidar and picomatch are ~30 ms of the first start that the app need not wait for.
-  async #startWatcher(): Promise<void> {
-    const { startWatcher } = await import('../watch/watcher.js');
-    const { WatchSet } = await import('../watch/watch-set.js');
-    if (this.#state.kind === 'closed') return;
-    const { cwd, ignore, ext, quietPeriod, poll } = this.options;
-    const targets = watchTargets(this.options);
-    const shell = this.#shell;
-    const watcher: Watcher = startWatcher({
-      set: new WatchSet({ root: cwd, watch: targets.watch, named: targets.named, ignore, ext }),
-      quietMs: quietPeriod,
-      poll,
-      freshness: shell.freshness,
-      onChange: (paths) => this.#changed(paths),
-      onSettled: (paths) => {
-        this.emit('settled', { paths });
-        this.#dispatch({ type: 'settled' });
-      },
-      onIgnored: (path, rule) => {
-        this.#log.debug({ path, rule }, `ignored ${path} (${rule})`);
-        this.emit('ignored', { path, rule });
-      },
-      onError: (error) => this.#watchError(error),
-    });
-    shell.watcher = watcher;
-    for (const files of shell.loadedEarly.splice(0)) watcher.addLoaded(files);
-    void watcher.ready.then(() => {
-      const shown = [
-        ...(targets.graph ? ['the files the app loads'] : []),
-        ...targets.watch.map((p) => relative(cwd, p) || '.'),
-        WATCHED_BY_DEFAULT.join(', '),
-      ];
-      this.#log.info({ watch: targets.watch, named: targets.named }, `watching ${shown.join(', ')}`);
-    });
-  }
-
-  #watchError(error: NodeJS.ErrnoException): void {
-    if (error.code === 'ENOSPC') {
-      // Every watch after the limit fails alike: said once, each further path only with --verbose.
-      if (this.#watchLimitSaid) return this.#log.debug({ err: error }, `watcher: ${error.message}`);
-      this.#watchLimitSaid = true;
-      const hint = 'the inotify watch limit is reached: raise it with sudo sysctl fs.inotify.max_user_watches=524288, ignore large folders, or use --poll';
-      return this.#log.error({ err: error }, `watcher: ${error.message} (${hint})`);
-    }
-    this.#log.error({ err: error }, `watcher: ${error.message} (devsup keeps running; changes under that path may be missed)`);
-  }
-
   // Files changed (grouped per turn of the event loop). Judged again now: the app's report of a file it generated can
   // arrive after chokidar saw the file being written. The loop guard judges those the app might be writing itself.
   #changed(changed: string[]): void {
@@ -216,7 +218,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const p of paths) this.#shell.changedSinceSpawn.add(p);
     const loop = loops.changed(paths, performance.now(), written);
     if (loop.kind === 'restart') this.emit('changed', { paths });
+    // A services run: the orchestrator orders the restarts, once the burst has settled (see #settled).
+    if (loop.kind === 'restart' && this.#link) {
+      if (this.#burst.size === 0) this.#link.changing();
+      return void paths.forEach((p) => this.#burst.add(p));
+    }
     this.#dispatch({ type: 'changed', paths, loop });
+  }
+
+  #settled(): void {
+    if (!this.#link) return this.#dispatch({ type: 'settled' });
+    if (this.#burst.size === 0) return;
+    const paths = [...this.#burst].filter((p) => !this.#shell.freshness.inApp(p));
+    this.#burst.clear();
+    this.#link.changed(paths);
   }
 
   #runHandlers(): RunHandlers {
@@ -282,8 +297,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
 /** Options of createSupervisor beyond the config's. */
 export interface CreateOptions {
-  /** Where devsup logs; by default pino writing human lines (or JSON, per logFormat) to stderr. */
+  /** Where devsup logs; by default human lines (or JSON, per logFormat) on stderr. */
   logger?: Logger;
+  /** @internal A services run's link to its orchestrator (createServices). */
+  service?: ServiceLink;
 }
 
 /** Creates a supervisor from the same options as supervisor.config.ts. Nothing starts until start(). */
@@ -292,5 +309,5 @@ export function createSupervisor(config: Config, create: CreateOptions = {}): Su
   const options = normalize([{ source: 'createSupervisor', values: { ...config }, base: process.cwd() }], process.cwd(), (line) => deprecated.push(line));
   const logger = create.logger ?? createLogger({ format: options.logFormat, level: options.logLevel });
   for (const line of deprecated) logger.warn({ deprecated: true }, line);
-  return new Supervisor(options, logger);
+  return new Supervisor(options, logger, create.service);
 }

@@ -44,6 +44,8 @@ export interface Watcher {
   addLoaded(files: readonly string[]): number;
   /** Whether this path (relative to the root, as in changes) is one the app loaded. */
   isLoaded(relativePath: string): boolean;
+  /** Whether a change to this file (absolute path) restarts the app: it loaded it, or the watch entries cover it. */
+  watches(file: string): boolean;
   close(): Promise<void>;
 }
 
@@ -169,6 +171,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       return added.length;
     },
     isLoaded: (relativePath) => set.loaded.has(toPosix(resolve(set.root, relativePath))),
+    watches: (file) => set.isWatched(file),
     close: () => {
       feed.cancel();
       for (const { timer } of seen.values()) clearTimeout(timer);

@@ -46,7 +46,7 @@ describe('normalize', () => {
     [cli({ killGrace: Number.NaN }), 'command line: --kill-grace must be a non-negative number of milliseconds, got NaN'],
     [file({ signal: 'SIGKILL' }), 'supervisor.config.ts: signal must be a signal name such as "SIGTERM" or "SIGINT", got "SIGKILL"'],
     [file({ logFormat: 'pretty' }), 'supervisor.config.ts: logFormat must be one of "human", "json", got "pretty"'],
-    [file({ watch: 'src' }), 'supervisor.config.ts: watch must be an array of paths or globs, got "src"'],
+    [file({ watch: 'src' }), 'supervisor.config.ts: watch must be an array of paths or globs, or false, got "src"'],
     [file({ watchAll: 'yes' }), 'supervisor.config.ts: watchAll must be true or false, got "yes"'],
     [file({ args: 'x' }), 'supervisor.config.ts: args must be an array of strings, got "x"'],
     [file({ env: { A: 1 } }), 'supervisor.config.ts: env must be an object of string values, got an object'],

@@ -355,9 +355,78 @@ const crashRows: [...Row, onCrash: 'restart' | 'exit'][] = [
     ], 'exit'],
 ];
 
+/** The gated rows (policy.gated: a build step, or a services run's wait for dependencies): every start builds first. */
+const building = (over: Partial<Extract<State, { kind: 'building' }>> = {}): State => ({ kind: 'building', runId: 2, trigger: settled('a.ts'), ...over });
+const build2 = (trigger: Trigger | null): Effect[] => [{ type: 'disarm' }, { type: 'build', runId: 2, trigger }];
+const gatedRows: Row[] = [
+  ['gated: start builds first (run 0: nothing ran yet)', { kind: 'idle' }, { type: 'start' },
+    { kind: 'building', runId: 0, trigger: null }, [{ type: 'disarm' }, { type: 'build', runId: 0, trigger: null }]],
+  ['gated: built → the spawn of the next run', building(), { type: 'built', runId: 2 },
+    { kind: 'starting', runId: 3, sdk: false, pending: null }, spawn3(settled('a.ts'))],
+  ['gated: the old tree reaped, settled → building (not a spawn), with the old exit', stopping({ phase: 'reaping', exit: exit0, trigger: settled('a.ts') }),
+    { type: 'reaped', runId: 2 }, building({ exit: exit0 }), build2(settled('a.ts'))],
+  ['gated: settling, then settled → building', { kind: 'settling', runId: 2, trigger: change('a.ts'), exit: exit0 }, { type: 'settled' },
+    building({ exit: exit0 }), build2(settled('a.ts'))],
+  ['gated: waiting, a settled restart → building', waiting, { type: 'restart' }, building({ trigger: manual, exit: crash }),
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'waiting' } }, ...build2(manual)]],
+  ['gated: a change while building merges, and marks the build stale', building(), { type: 'changed', paths: ['b.ts'] },
+    building({ trigger: change('a.ts', 'b.ts'), again: true }), []],
+  ['gated: built while stale → build again (no spawn of an old build)', building({ trigger: settled('a.ts', 'b.ts'), again: true }), { type: 'built', runId: 2 },
+    building({ trigger: settled('a.ts', 'b.ts') }), build2(settled('a.ts', 'b.ts'))],
+  ['gated: a failed build starts nothing: waiting, with the build’s exit', building(), { type: 'build-failed', runId: 2, exit: { code: 2, signal: null } },
+    { kind: 'waiting', runId: 2, exit: { code: 2, signal: null } },
+    [{ type: 'notify', notice: { type: 'build-failed', runId: 2, exit: { code: 2, signal: null } } }]],
+  ['gated: after a failed build the next change builds again', { kind: 'waiting', runId: 2, exit: { code: 2, signal: null } },
+    { type: 'restart', reason: 'change', paths: ['a.ts'] }, building({ exit: { code: 2, signal: null } }),
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: settled('a.ts'), from: 'waiting' } }, ...build2(settled('a.ts'))]],
+  ['gated: a build of an older run is nothing', building(), { type: 'built', runId: 1 }, building(), []],
+  ['gated: built in any other state is nothing', running(), { type: 'built', runId: 2 }, running(), []],
+  ['gated: close while building → closed at once, the old run’s exit code', building({ exit: { code: 3, signal: null } }), { type: 'close' },
+    { kind: 'closed', exitCode: 3 }, [{ type: 'notify', notice: { type: 'closing', runId: null } }, { type: 'finish', exitCode: 3 }]],
+  ['gated: close while the first build runs → closed, 0', building({ runId: 0, trigger: null }), { type: 'close' },
+    { kind: 'closed', exitCode: 0 }, [{ type: 'notify', notice: { type: 'closing', runId: null } }, { type: 'finish', exitCode: 0 }]],
+  ['gated: a late timer of the old run while building is nothing', building(), { type: 'escalate', runId: 2 }, building(), []],
+  ['gated: onCrash’s retry (crash trigger) keeps the count through the build', { kind: 'waiting', runId: 2, exit: crash, crashes: 2 }, { type: 'retry', runId: 2 },
+    building({ trigger: crashTrigger, exit: crash, crashes: 2 }),
+    [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: crashTrigger, from: 'waiting' } }, ...build2(crashTrigger)]],
+];
+
+const restartRows: Row[] = [
+  ['restart with paths (a services run, or restart({ paths })): a settled change trigger', running(), { type: 'restart', reason: 'change', paths: ['a.ts'] },
+    stopping({ trigger: settled('a.ts') }),
+    [
+      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: settled('a.ts'), from: 'running' } },
+      { type: 'disarm' },
+      { type: 'send-shutdown', runId: 2, reason: 'restart', changed: ['a.ts'] },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+      { type: 'prepare' },
+    ]],
+  ['restart({ reason }) carries the caller’s words', running(), { type: 'restart', why: 'routes changed' },
+    stopping({ trigger: { ...manual, why: 'routes changed' } }),
+    [
+      { type: 'notify', notice: { type: 'restarting', runId: 2, trigger: { ...manual, why: 'routes changed' }, from: 'running' } },
+      { type: 'disarm' },
+      { type: 'send-shutdown', runId: 2, reason: 'manual', changed: [] },
+      { type: 'arm', runId: 2, timer: 'escalate', duration: 'stopTimeout' },
+      { type: 'prepare' },
+    ]],
+];
+
 describe('transition', () => {
   it.each(rows)('%s', (_name, from, event, to, effects) => {
     const step = transition(from, event);
+    expect(step.state).toEqual(to);
+    expect(step.effects).toEqual(effects);
+  });
+
+  it.each(restartRows)('%s', (_name, from, event, to, effects) => {
+    const step = transition(from, event);
+    expect(step.state).toEqual(to);
+    expect(step.effects).toEqual(effects);
+  });
+
+  it.each(gatedRows)('%s', (_name, from, event, to, effects) => {
+    const step = transition(from, event, { onCrash: 'restart', maxStopTimeout: 30_000, gated: true });
     expect(step.state).toEqual(to);
     expect(step.effects).toEqual(effects);
   });
