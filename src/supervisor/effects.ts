@@ -11,7 +11,7 @@ import type { Effect, Event, Timer } from '../core/state.js';
 import { ChildRun, type RunHandlers } from '../process/child-run.js';
 import type { HeldSockets } from '../process/sockets.js';
 import { describeApp, readEnvFile } from '../process/spawn.js';
-import { canStandby, runMessage, standbyCommand, standbyInputs } from '../process/standby.js';
+import { runMessage } from '../process/standby.js';
 import { shutdownMessage } from '../protocol/messages.js';
 import { LoopGuard } from '../watch/loop-guard.js';
 import type { Watcher } from '../watch/watcher.js';
@@ -21,6 +21,7 @@ import type { Logger } from './logger.js';
 import { formatReaped } from './narrator.js';
 import { narrate, type Narrated, type Restarting } from './notices.js';
 import { Progress } from './progress.js';
+import { StandbyKeeper } from './standby-keeper.js';
 import { Timers } from './timers.js';
 
 // How often the reap looks again at what is left of a run.
@@ -49,8 +50,8 @@ export class Shell implements Narrated {
   readonly dispatch: (event: Event) => void;
   readonly settleReady: (error?: Error) => void;
   readonly #handlers: RunHandlers;
-  /** The next app's process, booted ahead (see process/standby.ts), and the inputs it was booted with. */
-  #standby: { run: ChildRun; inputs: string } | undefined;
+  /** The next app's process, booted ahead (see process/standby.ts). */
+  readonly #standbys: StandbyKeeper;
   readonly #closed: ShellOptions['closed'];
   readonly #before: ShellOptions['beforeStart'];
   readonly #output: ShellOptions['output'];
@@ -84,6 +85,7 @@ export class Shell implements Narrated {
     this.#before = options.beforeStart;
     this.#output = options.output;
     this.progress = new Progress(this.log);
+    this.#standbys = new StandbyKeeper(this.options, this.log);
     this.freshness = new Freshness(this.options.cwd);
   }
 
@@ -121,7 +123,7 @@ export class Shell implements Narrated {
         if (this.restarting && effect.trigger) this.restarting.trigger = effect.trigger; // with every change merged in
         return this.#spawn(effect.runId);
       case 'prepare':
-        return this.#prepare();
+        return this.#standbys.prepare(this.#envFromFile(), this.sockets, (run) => this.#pipe(run)); // read from its spawn: an unread pipe hides its end
       case 'build':
         this.#building = new AbortController();
         return void beforeStart(this, effect.runId, this.#building.signal, this.#before);
@@ -186,11 +188,11 @@ export class Shell implements Narrated {
   #spawn(runId: number): void {
     this.freshness.spawned();
     this.changedSinceSpawn.clear();
-    const standby = this.#takeStandby();
+    const standby = this.#standbys.take();
     const run =
       standby && standby.promote(runId, this.#handlers, runMessage(this.options)) ? standby
       : new ChildRun(runId, this.options, this.#envFromFile(), this.#handlers, undefined, this.sockets);
-    if (standby && run !== standby) this.#discard(standby, 'it could not be told to run');
+    if (standby && run !== standby) this.#standbys.discard(standby, 'it could not be told to run');
     this.run = run;
     if (run !== standby) this.#pipe(run);
     this.loops.started();
@@ -198,39 +200,6 @@ export class Shell implements Narrated {
     if (runId === 1) this.log.info({ runId, pid: run.pid }, line);
     else this.log.debug({ runId, pid: run.pid }, line);
     this.emitter.emit('started', { runId, pid: run.pid });
-  }
-
-  // The next app's process, booted while the old one tears down: it loads nothing of the app until told to run.
-  #prepare(): void {
-    if (!canStandby(this.options) || this.#standby?.run.alive) return;
-    const quiet: RunHandlers = {
-      message: () => {},
-      ignored: () => {},
-      disconnected: () => {},
-      failed: (_run, error) => this.log.debug({ err: error }, `standby could not start: ${error.message}`),
-      exited: (_run, exit) => this.log.debug({ exit }, 'the standby ended before it was used; the next start is a direct one'),
-    };
-    const env = { ...this.#envFromFile(), DEVSUP_STANDBY: '1' };
-    const run = new ChildRun(0, this.options, env, quiet, standbyCommand(this.options), this.sockets);
-    this.#pipe(run); // read from its spawn: an unread pipe would keep its end (and its exit) from being seen
-    this.#standby = { run, inputs: standbyInputs(this.options) };
-    this.log.debug({ pid: run.pid }, `standby booting (pid ${run.pid ?? '?'})`);
-  }
-
-  // The standby, if it can serve this start: alive, and booted with the inputs a direct start would have now.
-  #takeStandby(): ChildRun | undefined {
-    const standby = this.#standby;
-    this.#standby = undefined;
-    if (!standby) return undefined;
-    if (!standby.run.alive) return undefined;
-    if (standby.inputs !== standbyInputs(this.options)) return this.#discard(standby.run, 'the env file, package.json or tsconfig.json changed since it booted');
-    return standby.run;
-  }
-
-  #discard(run: ChildRun, why: string): undefined {
-    this.log.debug({ pid: run.pid }, `standby discarded: ${why}; starting directly`);
-    run.signal('SIGKILL', false);
-    return undefined;
   }
 
   #pipe(run: ChildRun): void {
@@ -289,8 +258,7 @@ export class Shell implements Narrated {
 
   #finish(exitCode: number): void {
     this.#building?.abort();
-    if (this.#standby) this.#standby.run.signal('SIGKILL', false);
-    this.#standby = undefined;
+    this.#standbys.kill();
     this.timers.disarm();
     this.progress.end();
     if (this.run) this.run.reaped = true;

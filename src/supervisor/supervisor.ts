@@ -10,13 +10,13 @@ import type { SupervisorEvents } from '../core/events.js';
 import { DevsupError } from '../core/errors.js';
 import { initialState, transition, type Event, type State } from '../core/machine.js';
 import type { Policy } from '../core/state.js';
-import type { ChildRun, RunHandlers } from '../process/child-run.js';
-import { checkRunnable, describeApp } from '../process/spawn.js';
-import type { ChildMessage } from '../protocol/messages.js';
+
+import { checkRunnable } from '../process/spawn.js';
 import { Shell } from './effects.js';
 import { attachEventLog } from './event-log.js';
 import { installHooks } from './hooks.js';
 import { ListenHints } from './listen-hints.js';
+import { runHandlers, type AppListener } from './app-messages.js';
 import { createLogger, type Logger } from './logger.js';
 import type { RestartRequest, ServiceLink } from './service-link.js';
 import { concerned, startWatching } from './watching.js';
@@ -37,7 +37,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #closing = false;
   readonly #closed: Promise<number>;
   readonly #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  readonly #listenHints = new ListenHints();
   readonly #link: ServiceLink | undefined;
   /** A services run: the changes of the burst under way, handed to the orchestrator once it settles. */
   readonly #burst = new Set<string>();
@@ -62,7 +61,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       log: logger,
       emitter: this,
       dispatch: (event) => this.#dispatch(event),
-      handlers: this.#runHandlers(),
+      handlers: runHandlers(this.#appListener(logger)),
       settleReady: (error) => {
         for (const w of this.#readyWaiters.splice(0)) (error ? w.reject(error) : w.resolve());
       },
@@ -70,6 +69,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ...(link ? { beforeStart: () => link.beforeStart() } : {}),
       ...(output ? { output } : {}),
     });
+  }
+
+  // Where each run's messages, channel and exit are reported (app-messages.ts).
+  #appListener(log: Logger): AppListener {
+    const dispatch = (event: Event) => this.#dispatch(event);
+    const shell = () => this.#shell;
+    return { options: this.options, log, emitter: this, listenHints: new ListenHints(), dispatch, get shell() { return shell(); } };
   }
 
   get state(): State {
@@ -232,66 +238,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const paths = [...this.#burst].filter((p) => !this.#shell.freshness.inApp(p));
     this.#burst.clear();
     this.#link.changed(paths);
-  }
-
-  #runHandlers(): RunHandlers {
-    return {
-      message: (run: ChildRun, message: ChildMessage) => this.#onMessage(run, message),
-      ignored: (run: ChildRun, why: string) => this.#log.debug({ runId: run.runId, why }, `ignored an IPC message from the app: ${why}`),
-      disconnected: (run: ChildRun) => {
-        this.#log.info({ runId: run.runId }, `the app closed its IPC channel; it will be stopped with ${this.options.signal}`);
-        this.#dispatch({ type: 'disconnected', runId: run.runId });
-      },
-      failed: (run: ChildRun, error: NodeJS.ErrnoException) => {
-        // It never started: a command that does not exist (exit 127, as a shell says) or may not be run (126).
-        const [what, hint, code] =
-          error.code === 'ENOENT' ? ['command not found', 'check --exec and the PATH', 127]
-          : error.code === 'EACCES' ? ['permission denied', 'is it executable?', 126]
-          : [error.message, 'devsup keeps running', 1];
-        this.#log.error({ err: error, runId: run.runId }, `could not start ${describeApp(this.options)}: ${what} (${hint})`);
-        run.failedToStart({ code, signal: null });
-        this.#dispatch({ type: 'exited', runId: run.runId, exit: { code, signal: null } });
-      },
-      exited: (run: ChildRun, exit: { code: number | null; signal: string | null }) => this.#dispatch({ type: 'exited', runId: run.runId, exit }),
-    };
-  }
-
-  #onMessage(run: ChildRun, message: ChildMessage): void {
-    const { runId } = run;
-    const shell = this.#shell;
-    switch (message.type) {
-      case 'hello':
-        return this.#dispatch({ type: 'hello', runId });
-      case 'ready':
-        return this.#dispatch({ type: 'ready', runId, inApp: shell.inApp(run) });
-      case 'extend': {
-        const elapsedMs = run.stopAskedAt === undefined ? 0 : performance.now() - run.stopAskedAt;
-        return this.#dispatch({ type: 'extend', runId, ms: message.ms, elapsedMs, deadlineInMs: shell.timers.deadlineLeft() });
-      }
-      case 'cleanup': {
-        if (message.status === 'started') return;
-        const { name, status, ms: took, error } = message;
-        const report = error === undefined ? { name, status, ms: took } : { name, status, ms: took, error };
-        if (status === 'failed') this.#log.warn({ runId, cleanup: report }, `cleanup "${name}" failed after ${took} ms: ${error ?? 'unknown error'}`);
-        if (status === 'timed-out') this.#log.warn({ runId, cleanup: report }, `cleanup "${name}" timed out after ${took} ms; the next ones still run`);
-        this.emit('cleanup', { runId, ...report });
-        shell.progress.cleanupFinished(run, () => shell.run);
-        return;
-      }
-      case 'shutdown-done':
-        return this.#dispatch({ type: 'shutdown-done', runId, results: message.results, openHandles: message.openHandles });
-      case 'stopping':
-        return; // the plan is kept by the run, for the progress line
-      case 'modules':
-        return shell.loaded(run, message.files, message.ctimes);
-      case 'listen': {
-        const said = this.#listenHints.line(message, this.options.sockets);
-        // Without --socket at all, the output stays what it was: the hint only with --verbose.
-        const level = said?.level === 'info' && this.options.sockets.length === 0 ? 'debug' : said?.level;
-        if (said && level) this.#log[level]({ runId, port: message.port, host: message.host }, said.text);
-        return;
-      }
-    }
   }
 }
 
