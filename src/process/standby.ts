@@ -8,7 +8,10 @@ import type { Options } from '../config/schema.js';
 import type { RunMessage } from '../protocol/messages.js';
 import { commandLine, reportsModules } from './spawn.js';
 
-const RUNNER = fileURLToPath(new URL('../child/standby.js', import.meta.url));
+// Resolved through the package's exports, as the preload is: the built runner whether devsup runs from dist/ or from
+// its sources (tests, an embedding API run under tsx).
+let runner: string | undefined;
+const runnerPath = () => (runner ??= fileURLToPath(import.meta.resolve('devsup/child/standby')));
 
 /** Whether this app can start from a standby: a Node entry run by devsup itself (not exec, not Python). */
 export function canStandby(options: Options): boolean {
@@ -18,7 +21,7 @@ export function canStandby(options: Options): boolean {
 /** A direct start's command line, with the runner in place of the entry and the app's arguments. */
 export function standbyCommand(options: Options): { file: string; args: string[] } {
   const { file, args } = commandLine(options);
-  return { file, args: [...args.slice(0, args.length - 1 - options.args.length), RUNNER] };
+  return { file, args: [...args.slice(0, args.length - 1 - options.args.length), runnerPath()] };
 }
 
 /** What the run message says: the entry and the arguments a direct start would give the app. */
