@@ -8,6 +8,8 @@ const CLEANUP_STATUSES: readonly string[] = ['started', 'done', 'failed', 'timed
 const MAX_TEXT = 2000;
 const MAX_RESULTS = 1000;
 const MAX_OPEN = 100;
+// The longest delay a Node timer takes (2^31 - 1 ms): an extendDeadline past it is this (the machine caps it lower).
+export const MAX_MS = 2 ** 31 - 1;
 
 export type Parsed = { ok: true; message: ChildMessage } | { ok: false; why: string };
 
@@ -84,7 +86,7 @@ export function parseChildMessage(value: unknown): Parsed {
     case 'extend': {
       const ms = finiteMs(value.ms);
       if (ms === undefined) return { ok: false, why: 'extend needs ms, a non-negative number' };
-      return { ok: true, message: { devsup: 1, type: 'extend', ms } };
+      return { ok: true, message: { devsup: 1, type: 'extend', ms: Math.min(ms, MAX_MS) } };
     }
     case 'cleanup': {
       const name = text(value.name);

@@ -1,0 +1,46 @@
+// Input devsup must refuse, or bound, before it reaches a timer or a log line (issue 16, lower-severity items).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseChildMessage } from '../../src/protocol/parse.js';
+import { CLI, until } from '../helpers/harness.js';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'devsup-limits-'));
+  writeFileSync(join(dir, 'package.json'), '{ "private": true, "type": "module" }\n');
+  writeFileSync(join(dir, 'app.mjs'), 'setInterval(() => {}, 1000);\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function devsup(args: string[], timeout = 20_000) {
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { code: result.status, signal: result.signal, stderr: result.stderr, ms: Date.now() - started };
+}
+
+describe('deadlines past 2^31 ms', () => {
+  it.each(['--stop-timeout', '--kill-grace', '--max-stop-timeout', '--ready-timeout', '--quiet-period'])('%s 2147483648: exit 2, one line', (flag) => {
+    const result = devsup(['run', 'app.mjs', flag, '2147483648']);
+    expect(result.stderr.trim()).toBe(`[devsup] error: command line: ${flag} must be at most 2147483647 milliseconds (~24.8 days: Node's longest timer), got 2147483648`);
+    expect(result.code).toBe(2);
+  });
+
+  it('2147483647 is taken, and the stop it bounds arms no overflowing timer', async () => {
+    // SIGTERM once it watches: devsup stops the app, arming the stop timeout.
+    const child = spawn(process.execPath, [CLI, 'run', 'app.mjs', '--stop-timeout', '2147483647', '--max-stop-timeout', '2147483647'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await until('devsup to watch', () => /watching/.test(stderr));
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(stderr).toMatch(/SIGTERM: stopping the app/);
+    expect(stderr).not.toMatch(/TimeoutOverflowWarning|error/);
+  });
+
+  it("an extendDeadline past 2^31 ms is read as 2^31 - 1 (the machine's cap applies below it)", () => {
+    expect(parseChildMessage({ devsup: 1, type: 'extend', ms: 2 ** 40 })).toEqual({ ok: true, message: { devsup: 1, type: 'extend', ms: 2 ** 31 - 1 } });
+  });
+});
