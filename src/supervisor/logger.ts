@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import { styleText } from 'node:util';
 import type { LogFormat, LogLevel } from '../config/schema.js';
+import { printable } from './narrator.js';
 
 export type { LogFormat, LogLevel };
 
@@ -51,7 +52,8 @@ function humanLogger(sink: { write(line: string): unknown; columns?: number }, l
   const method = (name: Level): LogFn =>
     ((fields: object | string, message?: string) => {
       if (LEVELS[name] < LEVELS[level]) return;
-      const line = `[devsup] ${typeof fields === 'string' ? fields : (message ?? '')}`;
+      // Escaped as a last line of defence: no path or name in any message can start a line of its own.
+      const line = `[devsup] ${printable(typeof fields === 'string' ? fields : (message ?? ''))}`;
       const style = color ? LEVEL_STYLE[name] : undefined;
       if (status !== undefined) clear();
       out.write(`${style ? styleText(style, line) : line}\n`);
@@ -62,7 +64,7 @@ function humanLogger(sink: { write(line: string): unknown; columns?: number }, l
     statusLines.set(logger, (text) => {
       if (status !== undefined) clear();
       // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-      const line = text === undefined ? undefined : `[devsup] ${text}`.slice(0, Math.max(20, (out.columns || 80) - 1));
+      const line = text === undefined ? undefined : `[devsup] ${printable(text)}`.slice(0, Math.max(20, (out.columns || 80) - 1));
       status = line === undefined ? undefined : color ? styleText('dim', line) : line;
       if (status !== undefined) out.write(status);
     });
