@@ -44,3 +44,50 @@ describe('deadlines past 2^31 ms', () => {
     expect(parseChildMessage({ devsup: 1, type: 'extend', ms: 2 ** 40 })).toEqual({ ok: true, message: { devsup: 1, type: 'extend', ms: 2 ** 31 - 1 } });
   });
 });
+
+describe('config files that never settle, or throw when read', () => {
+  const config = (name: string, source: string) => {
+    writeFileSync(join(dir, name), source);
+    return devsup(['run', 'app.mjs', '--config', name], 30_000);
+  };
+
+  it('a top-level await that can never settle: exit 2 at once, one line naming the file', () => {
+    const result = config('never.config.mjs', 'await new Promise(() => {});\nexport default { stopTimeout: 1 };\n');
+    expect(result.stderr.trim()).toBe('[devsup] error: never.config.mjs did not finish loading: its top-level await never settles (it waits for nothing that can happen) (fix the config file; devsup reads it once at start)');
+    expect(result.code).toBe(2);
+    expect(result.ms).toBeLessThan(3000);
+  });
+
+  it('a top-level await that waits on what never comes: exit 2 after 5 s', () => {
+    const result = config('waits.config.mjs', 'await new Promise(() => setInterval(() => {}, 1000));\nexport default {};\n');
+    expect(result.stderr.trim()).toBe('[devsup] error: waits.config.mjs did not finish loading: still loading after 5 s (a top-level await that never settles?) (fix the config file; devsup reads it once at start)');
+    expect(result.code).toBe(2);
+    expect(result.ms).toBeGreaterThanOrEqual(5000);
+    expect(result.ms).toBeLessThan(8000);
+  });
+
+  it('a loop forever at import: one line naming the file, devsup ends within ~6 s', () => {
+    const result = config('loops.config.mjs', 'for (;;) {}\nexport default {};\n');
+    expect(result.stderr.trim()).toBe('[devsup] error: loops.config.mjs did not finish loading: still running after 5 s, and blocking devsup (an endless loop at import?) (fix the config file; devsup reads it once at start)');
+    expect(result.signal).toBe('SIGKILL');
+    expect(result.ms).toBeLessThan(9000);
+  });
+
+  it('a getter that throws: exit 2, naming the key', () => {
+    const result = config('getter.config.mjs', "export default { get stopTimeout() { throw new Error('boom'); } };\n");
+    expect(result.stderr.trim()).toBe('[devsup] error: getter.config.mjs: reading stopTimeout threw: boom (fix the config file; devsup reads it once at start)');
+    expect(result.code).toBe(2);
+  });
+
+  it('a default export that is a pending Promise: says so', () => {
+    const result = config('promise.config.mjs', 'export default new Promise(() => {});\n');
+    expect(result.stderr.trim()).toBe('[devsup] error: promise.config.mjs: the default export is a Promise, not a config object (export the object itself, or await it at the top level: export default await makeConfig())');
+    expect(result.code).toBe(2);
+  });
+
+  it('a TypeScript config that never settles goes through the same limit', () => {
+    const result = config('never.config.ts', 'await new Promise<void>(() => {});\nexport default { stopTimeout: 1 };\n');
+    expect(result.stderr.trim()).toMatch(/^\[devsup\] error: never\.config\.ts did not finish loading: its top-level await never settles/);
+    expect(result.code).toBe(2);
+  });
+});
