@@ -6,7 +6,7 @@ import { basename, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { ChangeFeed } from './change-feed.js';
 import { FolderLinks } from './folder-links.js';
-import { toPosix, type WatchSet } from './watch-set.js';
+import { MAX_LOADED, toPosix, type WatchSet } from './watch-set.js';
 
 /** The one question the watcher asks of the supervisor's Freshness, and what it tells it. */
 export interface FreshnessView {
@@ -180,7 +180,13 @@ export function startWatcher(options: WatcherOptions): Watcher {
   return {
     ready,
     addLoaded: (files) => {
+      const wasFull = set.full;
       const added = set.addLoaded(files);
+      if (set.full && !wasFull) {
+        const error: NodeJS.ErrnoException = new Error(`${MAX_LOADED} loaded files watched, the most devsup watches one by one; no more are`);
+        error.code = 'EDEVSUP_WATCH_BOUND';
+        options.onError(error);
+      }
       for (const path of added) {
         if (set.walked(path)) continue;
         single.add(path);
