@@ -80,8 +80,8 @@ Examples
 // A closed log reader or terminal must not end devsup before the app's cleanups ran: write errors on its own
 // streams are swallowed (logger.ts), and a terminal that hung up is let go of before exiting (Node's exit would
 // restore its modes, fail, and abort).
+// (stdout is the app's: devsup does not open it, which would make the pipe it shares with the app non-blocking.)
 tolerateWriteErrors(process.stderr);
-tolerateWriteErrors(process.stdout);
 process.on('exit', letGoOfHungTerminal);
 
 async function main(argv: string[]): Promise<number> {

@@ -121,10 +121,7 @@ function writeOwn(stream: { write(line: string): unknown }, text: string): void 
 
 export function createLogger(options: LoggerOptions): Logger {
   const out = options.stream ?? process.stderr;
-  if (out === process.stderr) {
-    tolerateWriteErrors(process.stderr);
-    tolerateWriteErrors(process.stdout); // --clear's escape sequence is devsup's one write there
-  }
+  if (out === process.stderr) tolerateWriteErrors(process.stderr);
   const onTerminal = out === process.stderr && process.stderr.isTTY === true;
   if (options.format === 'human') {
     const color = options.color ?? (onTerminal && process.stderr.hasColors?.() === true);
