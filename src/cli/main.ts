@@ -7,7 +7,7 @@ import { kebab, parseArgs } from './args.js';
 import { findConfigFile, loadConfigFile } from '../config/load-file.js';
 import { normalize, type Layer } from '../config/normalize.js';
 import { DevsupError } from '../core/errors.js';
-import { createLogger } from '../supervisor/logger.js';
+import { createLogger, letGoOfHungTerminal, tolerateWriteErrors } from '../supervisor/logger.js';
 import { findNodemonConfig, findPackageMain, loadNodemonFile } from '../config/nodemon.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { hasServices, planServices } from '../services/config.js';
@@ -82,6 +82,13 @@ Examples
   devsup app.py --python .venv/bin/python
   devsup exec --signal SIGINT -- python -u app.py
 `;
+
+// A closed log reader or terminal must not end devsup before the app's cleanups ran: write errors on its own
+// streams are swallowed (logger.ts), and a terminal that hung up is let go of before exiting (Node's exit would
+// restore its modes, fail, and abort).
+// (stdout is the app's: devsup does not open it, which would make the pipe it shares with the app non-blocking.)
+tolerateWriteErrors(process.stderr);
+process.on('exit', letGoOfHungTerminal);
 
 async function main(argv: string[]): Promise<number> {
   const { command, values, configFile, notes, only = [] } = parseArgs(argv);

@@ -2,6 +2,7 @@
 import { accessSync, constants as constants_fs, existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { DevsupError } from '../core/errors.js';
 import { show, type Layer } from './normalize.js';
 
@@ -18,6 +19,44 @@ export function findConfigFile(dir: string): string | undefined {
     const found = CONFIG_FILES.map((name) => join(at, name)).find((file) => existsSync(file));
     if (found) return found;
     if (existsSync(join(at, 'package.json')) || dirname(at) === at) return undefined;
+  }
+}
+
+/** How long a config file may take to load (import and top-level await) before devsup gives up on it. */
+export const CONFIG_LOAD_MS = 5000;
+
+// A config that never settles. A top-level await that cannot settle (nothing left to wait for) would let the event
+// loop run dry and devsup exit 0 without a word: 'beforeExit' says so at once. One that waits on something that never
+// comes gets CONFIG_LOAD_MS. One that loops forever at import blocks this thread, timers included: a watchdog thread
+// (a ~2 ms start, idle in Atomics.wait) says so and kills devsup — nothing of the app runs yet. Loading the config in
+// a worker instead would cost tsx's start a second time, and a config's functions (hooks) could not cross over.
+async function settled<T>(loading: Promise<T>, name: string): Promise<T> {
+  const line = (why: string) => `${name} did not finish loading: ${why}`;
+  const hint = 'fix the config file; devsup reads it once at start';
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const watchdog = new Worker(
+    `const { workerData: { flag, ms, line } } = require('node:worker_threads');
+if (Atomics.wait(flag, 0, 0, ms) === 'timed-out') { require('node:fs').writeSync(2, line); process.kill(process.pid, 'SIGKILL'); }`,
+    { eval: true, workerData: { flag, ms: CONFIG_LOAD_MS + 1000, line: `[devsup] error: ${line(`still running after ${CONFIG_LOAD_MS / 1000} s, and blocking devsup (an endless loop at import?)`)} (${hint})\n` } },
+  );
+  watchdog.unref();
+  let timer: NodeJS.Timeout | undefined;
+  let dry: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      loading,
+      new Promise<never>((_, reject) => {
+        const fail = (why: string) => reject(new DevsupError('CONFIG_LOAD_TIMEOUT', line(why), { hint }));
+        timer = setTimeout(() => fail(`still loading after ${CONFIG_LOAD_MS / 1000} s (a top-level await that never settles?)`), CONFIG_LOAD_MS).unref();
+        dry = () => fail('its top-level await never settles (it waits for nothing that can happen)');
+        process.once('beforeExit', dry);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (dry) process.off('beforeExit', dry);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
   }
 }
 
@@ -46,24 +85,42 @@ export async function loadConfigFile(file: string): Promise<Layer> {
     if (/\.[mc]?ts$/.test(path)) {
       // Loaded lazily: runs without a config file, or with a .js one, never pay for the TypeScript loader.
       const { tsImport } = await import('tsx/esm/api');
-      loaded = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
+      loaded = (await settled(tsImport(pathToFileURL(path).href, import.meta.url), relativeName(path))) as { default?: unknown };
     } else {
-      loaded = (await import(pathToFileURL(path).href)) as { default?: unknown };
+      loaded = (await settled(import(pathToFileURL(path).href), relativeName(path))) as { default?: unknown };
     }
   } catch (error) {
+    if (error instanceof DevsupError) throw error;
     const where = locate(error, path);
     throw new DevsupError('CONFIG_LOAD_FAILED', `${where}: ${firstLine(error)}`, {
       hint: 'fix the config file; devsup reads it once at start',
       cause: error,
     });
   }
-  const config = (loaded.default as { default?: unknown } | undefined)?.default ?? loaded.default;
+  const name = relativeName(path);
+  const hint = 'export default defineConfig({ entry: "src/server.ts" })';
+  const config = read(name, 'its default export', () => (loaded.default as { default?: unknown } | undefined)?.default ?? loaded.default);
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new DevsupError('CONFIG_INVALID', `${path}: the default export must be a config object, got ${show(config)}`, {
-      hint: 'export default defineConfig({ entry: "src/server.ts" })',
+    throw new DevsupError('CONFIG_INVALID', `${path}: the default export must be a config object, got ${show(config)}`, { hint });
+  }
+  if (read(name, 'then', () => typeof (config as { then?: unknown }).then === 'function')) {
+    throw new DevsupError('CONFIG_INVALID', `${name}: the default export is a Promise, not a config object`, {
+      hint: 'export the object itself, or await it at the top level: export default await makeConfig()',
     });
   }
-  return { source: relativeName(path), values: config as Record<string, unknown>, base: dirname(path) };
+  // Each value read once, here: a getter that throws is a config error naming its key, not devsup's own.
+  const values: Record<string, unknown> = {};
+  for (const key of read(name, 'its keys', () => Object.keys(config))) values[key] = read(name, key, () => (config as Record<string, unknown>)[key]);
+  return { source: name, values, base: dirname(path) };
+}
+
+// One read of the config object, whose getters (or a Proxy's traps) may throw.
+function read<T>(name: string, what: string, get: () => T): T {
+  try {
+    return get();
+  } catch (error) {
+    throw new DevsupError('CONFIG_INVALID', `${name}: reading ${what} threw: ${firstLine(error)}`, { hint: 'fix the config file; devsup reads it once at start', cause: error });
+  }
 }
 
 // The config file as the person would name it: relative to where they are, unless it is outside.

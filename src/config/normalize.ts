@@ -35,8 +35,13 @@ export const show = (value: unknown): string => {
 
 type Check = (value: unknown) => string | undefined; // undefined when valid, else what was expected
 
-const milliseconds: Check = (v) =>
-  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a non-negative number of milliseconds';
+/** The longest delay a Node timer takes (2^31 - 1 ms, ~24.8 days): past it Node warns and fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const milliseconds: Check = (v) => {
+  if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) return 'a non-negative number of milliseconds';
+  return v <= MAX_TIMER_MS ? undefined : `at most ${MAX_TIMER_MS} milliseconds (~24.8 days: Node's longest timer)`;
+};
 const text: Check = (v) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty string');
 const texts: Check = (v) =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'an array of strings';

@@ -8,6 +8,10 @@ const CLEANUP_STATUSES: readonly string[] = ['started', 'done', 'failed', 'timed
 const MAX_TEXT = 2000;
 const MAX_RESULTS = 1000;
 const MAX_OPEN = 100;
+// The longest delay a Node timer takes (2^31 - 1 ms): an extendDeadline past it is this (the machine caps it lower).
+export const MAX_MS = 2 ** 31 - 1;
+// An open resource's count is at most this: a report line, whatever the app claims.
+export const MAX_COUNT = 1_000_000;
 
 export type Parsed = { ok: true; message: ChildMessage } | { ok: false; why: string };
 
@@ -17,15 +21,16 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value.slice(0, MAX_TEXT) : undefined;
 
+// A duration the app reports: at most MAX_MS (it is printed, and never more than a deadline devsup could arm).
 const finiteMs = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.min(value, MAX_MS) : undefined;
 
 function parseOpen(value: unknown): OpenResource | undefined {
   if (!isRecord(value)) return undefined;
   const type = text(value.type);
   if (type === undefined) return undefined;
   const detail = text(value.detail);
-  const count = typeof value.count === 'number' && Number.isInteger(value.count) && value.count > 0 ? value.count : undefined;
+  const count = typeof value.count === 'number' && Number.isInteger(value.count) && value.count > 0 ? Math.min(value.count, MAX_COUNT) : undefined;
   return { type, ...(detail === undefined ? {} : { detail }), ...(count === undefined ? {} : { count }) };
 }
 

@@ -1,8 +1,11 @@
 // devsup's own log: short human lines on stderr by default, or one JSON object a line (pino) with --log-format json.
 // stdout belongs to the app; devsup never writes there. pino is loaded only for JSON: it is ~60 ms of devsup's start.
+import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isatty } from 'node:tty';
 import { styleText } from 'node:util';
 import type { LogFormat, LogLevel } from '../config/schema.js';
+import { printable } from './narrator.js';
 
 export type { LogFormat, LogLevel };
 
@@ -42,13 +45,15 @@ export function statusLine(logger: Logger): ((text: string | undefined) => void)
 
 // Human output: `[devsup] message`, coloured by level on a terminal. On a terminal it also keeps one status line
 // (live teardown progress) below the log, redrawn in place.
-function humanLogger(out: { write(line: string): unknown; columns?: number }, level: LogLevel, color: boolean, terminal: boolean): Logger {
+function humanLogger(sink: { write(line: string): unknown; columns?: number }, level: LogLevel, color: boolean, terminal: boolean): Logger {
   let status: string | undefined;
+  const out = { write: (text: string) => writeOwn(sink, text), columns: sink.columns };
   const clear = () => out.write('\r\x1b[2K');
   const method = (name: Level): LogFn =>
     ((fields: object | string, message?: string) => {
       if (LEVELS[name] < LEVELS[level]) return;
-      const line = `[devsup] ${typeof fields === 'string' ? fields : (message ?? '')}`;
+      // Escaped as a last line of defence: no path or name in any message can start a line of its own.
+      const line = `[devsup] ${printable(typeof fields === 'string' ? fields : (message ?? ''))}`;
       const style = color ? LEVEL_STYLE[name] : undefined;
       if (status !== undefined) clear();
       out.write(`${style ? styleText(style, line) : line}\n`);
@@ -59,7 +64,7 @@ function humanLogger(out: { write(line: string): unknown; columns?: number }, le
     statusLines.set(logger, (text) => {
       if (status !== undefined) clear();
       // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-      const line = text === undefined ? undefined : `[devsup] ${text}`.slice(0, Math.max(20, (out.columns || 80) - 1));
+      const line = text === undefined ? undefined : `[devsup] ${printable(text)}`.slice(0, Math.max(20, (out.columns || 80) - 1));
       status = line === undefined ? undefined : color ? styleText('dim', line) : line;
       if (status !== undefined) out.write(status);
     });
@@ -67,8 +72,56 @@ function humanLogger(out: { write(line: string): unknown; columns?: number }, le
   return logger;
 }
 
+// devsup's own output can go away under it: a log reader that ended (`devsup … 2>&1 | cat`, then cat killed), a
+// terminal window closed (the pty's master gone: writes fail with EIO). Neither may cost the app its cleanups: the
+// write error is swallowed, devsup stops writing to that stream, and the stop goes on as it would have.
+const broken = new WeakSet<object>();
+
+/** Whether devsup's writes to `stream` failed once (then it writes no more there). */
+export function outputGone(stream: object = process.stderr): boolean {
+  return broken.has(stream);
+}
+
+/** Marks `stream` gone at its first error, instead of the error being thrown (an uncaught 'error' event). */
+export function tolerateWriteErrors(stream: NodeJS.EventEmitter): void {
+  if (!stream.listeners('error').includes(markBroken)) stream.on('error', markBroken);
+}
+function markBroken(this: object): void {
+  broken.add(this);
+}
+
+// Which of stdin, stdout, stderr were terminals when devsup started.
+const terminals = [0, 1, 2].filter((fd) => isatty(fd));
+
+/**
+ * At exit: closes each of fds 0–2 that was a terminal and is one no more (hung up: the pty's master closed, and
+ * the tty answers every ioctl with EIO). Node's own exit restores a terminal's modes (ResetStdio) and aborts when
+ * that fails (SIGABRT or SIGSEGV, skipping the exit code); a closed fd it skips.
+ */
+export function letGoOfHungTerminal(): void {
+  for (const fd of terminals) {
+    if (isatty(fd)) continue;
+    try {
+      closeSync(fd);
+    } catch {
+      // closed already
+    }
+  }
+}
+
+/** One write of devsup's own, never throwing: a stream that failed once is written no more. */
+function writeOwn(stream: { write(line: string): unknown }, text: string): void {
+  if (broken.has(stream)) return;
+  try {
+    stream.write(text);
+  } catch {
+    broken.add(stream);
+  }
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const out = options.stream ?? process.stderr;
+  if (out === process.stderr) tolerateWriteErrors(process.stderr);
   const onTerminal = out === process.stderr && process.stderr.isTTY === true;
   if (options.format === 'human') {
     const color = options.color ?? (onTerminal && process.stderr.hasColors?.() === true);

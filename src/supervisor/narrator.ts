@@ -4,6 +4,18 @@ import type { Exit, Trigger } from '../core/machine.js';
 import type { CleanupResult, OpenResource } from '../protocol/messages.js';
 import type { Reaped } from '../core/events.js';
 
+// Control characters (a newline, a carriage return, an escape sequence) and Unicode's line separators, as escapes.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A path, name or command as devsup prints it: every control character escaped (`\n`, `\x1b`), so that a file
+ * named `x\n[devsup] ready in 1 ms.mjs` cannot forge a line of devsup's, nor an escape sequence repaint the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => ESCAPES[c] ?? (c.charCodeAt(0) <= 0xff ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16)}`));
+}
+
 export const duration = (n: number) => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
 
 export function describeExit(exit: Exit): string {
@@ -16,12 +28,12 @@ export function describeTrigger(trigger: Trigger): string {
   if (trigger.reason === 'crash') return 'restart after the crash';
   if (trigger.why !== undefined) return trigger.why;
   if (first === undefined) return 'restart requested';
-  return `change in ${first}${rest.length > 0 ? ` (+${rest.length} more)` : ''}`;
+  return `change in ${printable(first)}${rest.length > 0 ? ` (+${rest.length} more)` : ''}`;
 }
 
 export function describeCleanup(result: CleanupResult): string {
-  if (result.status === 'done') return `${result.name} ${result.ms} ms`;
-  return `${result.name} ${result.status} after ${result.ms} ms`;
+  if (result.status === 'done') return `${printable(result.name)} ${result.ms} ms`;
+  return `${printable(result.name)} ${result.status} after ${result.ms} ms`;
 }
 
 /** Where a teardown stands: the plan (names in run order), what finished, what runs now and since how long. */
@@ -37,10 +49,10 @@ const MARK: Record<CleanupResult['status'], string> = { done: '✓', failed: '�
 
 /** `stopping: http server ✓ 12 ms · db pool … 1.4 s · browser pending` */
 export function formatProgress(progress: Progress): string {
-  const parts: string[] = progress.finished.map((r) => `${r.name} ${MARK[r.status]} ${duration(r.ms)}`);
-  if (progress.running) parts.push(`${progress.running.name} … ${duration(progress.running.forMs)}`);
+  const parts: string[] = progress.finished.map((r) => `${printable(r.name)} ${MARK[r.status]} ${duration(r.ms)}`);
+  if (progress.running) parts.push(`${printable(progress.running.name)} … ${duration(progress.running.forMs)}`);
   const started = progress.finished.length + (progress.running ? 1 : 0);
-  for (const name of progress.plan.slice(started)) parts.push(`${name} pending`);
+  for (const name of progress.plan.slice(started)) parts.push(`${printable(name)} pending`);
   if (parts.length === 0) return `stopping: waiting for the app to exit … ${duration(progress.elapsedMs)}`;
   return `stopping: ${parts.join(' · ')}`;
 }
@@ -49,8 +61,9 @@ export function formatProgress(progress: Progress): string {
 export function formatOpen(open: readonly OpenResource[]): string {
   return open
     .map((o) => {
-      if (o.count !== undefined) return `${o.count} ${o.type}${o.count > 1 ? 's' : ''}`;
-      return o.detail ? `${o.type} ${o.detail}` : o.type;
+      const type = printable(o.type);
+      if (o.count !== undefined) return `${o.count} ${type}${o.count > 1 ? 's' : ''}`;
+      return o.detail ? `${type} ${printable(o.detail)}` : type;
     })
     .join(', ');
 }
@@ -58,7 +71,7 @@ export function formatOpen(open: readonly OpenResource[]): string {
 /** `pid 4242 (node worker.js) listening on 127.0.0.1:3000` */
 export function formatReaped(reaped: readonly Reaped[]): string {
   return reaped
-    .map((p) => `pid ${p.pid}${p.command ? ` (${p.command})` : ''}${p.listening.length > 0 ? ` listening on ${p.listening.join(', ')}` : ''}`)
+    .map((p) => `pid ${p.pid}${p.command ? ` (${printable(p.command)})` : ''}${p.listening.length > 0 ? ` listening on ${p.listening.join(', ')}` : ''}`)
     .join(', ');
 }
 

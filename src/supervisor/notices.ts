@@ -11,7 +11,7 @@ import type { Options } from '../config/schema.js';
 import type { SupervisorEvents } from '../core/events.js';
 import type { CleanupResult } from '../protocol/messages.js';
 import type { LoopGuard } from '../watch/loop-guard.js';
-import type { Logger } from './logger.js';
+import { tolerateWriteErrors, type Logger } from './logger.js';
 import { describeCleanup, describeExit, describeTrigger, duration, formatOpen, restartSummary } from './narrator.js';
 
 /** The restart under way: its trigger, when it began, and what the old child's teardown took. */
@@ -51,7 +51,10 @@ export function narrate(shell: Narrated, notice: Notice): void {
   switch (notice.type) {
     case 'restarting': {
       shell.restarting = { trigger: notice.trigger, at: performance.now(), teardownMs: undefined, cleanups: [] };
-      if (options.clearScreen && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[3J\x1b[H');
+      if (options.clearScreen && process.stdout.isTTY) {
+        tolerateWriteErrors(process.stdout); // a terminal closed: no uncaught EIO
+        process.stdout.write('\x1b[2J\x1b[3J\x1b[H');
+      }
       const what = describeTrigger(notice.trigger);
       log.info({ runId: notice.runId, trigger: notice.trigger }, notice.from === 'waiting' ? `${what} → starting` : `${what} → restarting`);
       shell.emitter.emit('restarting', { runId: notice.runId, trigger: notice.trigger });

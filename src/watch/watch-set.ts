@@ -43,6 +43,9 @@ function toEntry(path: string, named: boolean): Entry {
   return { base: clean, deep: isDir, named: named || !isDir };
 }
 
+/** The most loaded files watched one by one, over every run (the set only grows). */
+export const MAX_LOADED = 50_000;
+
 /**
  * What is watched, as pure decisions: the files the app loaded (its module graph), the `watch` entries (folders and
  * globs walked, minus the built-in ignores, `ignore` and .gitignore), and files named on purpose (always watched).
@@ -52,6 +55,8 @@ export class WatchSet {
   readonly entries: readonly Entry[];
   /** Files the app loaded (absolute, '/'-separated). Only grows: a file a crashed start never reached stays watched. */
   readonly loaded = new Set<string>();
+  /** Whether addLoaded turned files away at MAX_LOADED. */
+  full = false;
   readonly #ignored: ReturnType<typeof createIgnore>;
   readonly #gitignores: GitIgnores;
   readonly #extensions: Set<string>;
@@ -82,6 +87,10 @@ export class WatchSet {
     for (const file of files) {
       const path = toPosix(file);
       if (this.loaded.has(path)) continue;
+      if (this.loaded.size >= MAX_LOADED) {
+        this.full = true;
+        break;
+      }
       if (this.#ignored(this.relative(path), true) || !this.#extension(path)) continue;
       this.loaded.add(path);
       added.push(path);

@@ -5,7 +5,8 @@ import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { ChangeFeed } from './change-feed.js';
-import { toPosix, type WatchSet } from './watch-set.js';
+import { FolderLinks } from './folder-links.js';
+import { MAX_LOADED, toPosix, type WatchSet } from './watch-set.js';
 
 /** The one question the watcher asks of the supervisor's Freshness, and what it tells it. */
 export interface FreshnessView {
@@ -52,6 +53,13 @@ export interface Watcher {
 // chokidar drops a file's change events for 50 ms after it reported one (no trailing event), so the last write of a
 // quick succession could go unseen. We look at the file again just after that window and report what it missed.
 const RECHECK_MS = 60;
+
+/**
+ * The most paths (files and folders) one devsup watches. Past it nothing more is watched, and one line says so:
+ * a walk that would not end (a link loop we could not tell) or a project far larger than a dev server's must not
+ * grow devsup without bound. chokidar keeps a watch per path, so 20,000 is ~100 MB more.
+ */
+export const MAX_WATCHED = Number(process.env.DEVSUP_MAX_WATCHED) > 0 ? Number(process.env.DEVSUP_MAX_WATCHED) : 20_000;
 
 export function startWatcher(options: WatcherOptions): Watcher {
   const { set } = options;
@@ -118,10 +126,29 @@ export function startWatcher(options: WatcherOptions): Watcher {
     if (!set.loaded.has(toPosix(path))) since.set(toPosix(path), Date.now());
     fsw.add(path);
   };
+  const links = new FolderLinks(set.roots());
+  const admitted = new Set<string>();
+  let bounded = false;
+  const skips = (path: string, stats: Stats | undefined): boolean => {
+    if (stats?.isSymbolicLink() ? links.skips(path) : links.judged(path)) return true;
+    if (set.skips(path, stats === undefined ? undefined : stats.isDirectory())) return true;
+    if (stats === undefined || admitted.has(path) || set.loaded.has(toPosix(path))) return false;
+    if (admitted.size >= MAX_WATCHED) {
+      if (!bounded) {
+        bounded = true;
+        const error: NodeJS.ErrnoException = new Error(`${MAX_WATCHED} paths watched, the most devsup watches; nothing more under ${set.root} is (narrow watch, or add to ignore)`);
+        error.code = 'EDEVSUP_WATCH_BOUND';
+        options.onError(error);
+      }
+      return true;
+    }
+    admitted.add(path);
+    return false;
+  };
   const fsw: FSWatcher = watch(set.roots(), {
     ignoreInitial: false,
     ...(options.poll === false ? {} : { usePolling: true, interval: options.poll, binaryInterval: options.poll }),
-    ignored: (path, stats) => set.skips(path, stats === undefined ? undefined : stats.isDirectory()),
+    ignored: (path, stats) => skips(path, stats),
   });
   fsw.on('all', (event, path, stats) => {
     if (basename(path) === '.gitignore') set.gitignoreChanged(path);
@@ -155,7 +182,13 @@ export function startWatcher(options: WatcherOptions): Watcher {
   return {
     ready,
     addLoaded: (files) => {
+      const wasFull = set.full;
       const added = set.addLoaded(files);
+      if (set.full && !wasFull) {
+        const error: NodeJS.ErrnoException = new Error(`${MAX_LOADED} loaded files watched, the most devsup watches one by one; no more are`);
+        error.code = 'EDEVSUP_WATCH_BOUND';
+        options.onError(error);
+      }
       for (const path of added) {
         if (set.walked(path)) continue;
         single.add(path);
