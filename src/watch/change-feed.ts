@@ -1,10 +1,10 @@
 // The quiet period: turns a stream of changed paths into `changed(paths)` at once and `settled()` once no change came
 // for a while, so that a burst of writes is one restart.
 
-// The quiet period grows with the burst. One file is a save: it is over in a millisecond or two (an editor's atomic or
-// backup-then-write save included; a second write inside chokidar's 50 ms window is found by lookAgain). Several files
-// are a tool writing them one after another (tsc -w, a formatter, a save-all), which may pause between files: at
-// least SEVERAL_FILES_QUIET_MS. Over MASS_CHANGE_FILES (a checkout, a code generator), whose writer a busy machine
+// The quiet period grows with the burst. One change of one file is a save: it is over in a millisecond or two (an
+// editor's atomic or backup-then-write save included; a second write inside chokidar's 50 ms window is found by
+// lookAgain). More than one change — several files, or one file written again — is a tool writing one after another
+// (tsc -w, a formatter, a save-all, a script), which may pause between writes: at least SEVERAL_FILES_QUIET_MS. Over MASS_CHANGE_FILES (a checkout, a code generator), whose writer a busy machine
 // can stall: at least MASS_CHANGE_QUIET_MS.
 const SEVERAL_FILES_QUIET_MS = 75;
 const MASS_CHANGE_FILES = 50;
@@ -33,8 +33,9 @@ export class ChangeFeed {
   #flushTimer: unknown;
   #quietTimer: unknown;
   #episodeStart: number | undefined;
-  /** The files changed since the last settle. */
+  /** The files changed since the last settle, and how many changes were seen (a file written again counts twice). */
   readonly #episodePaths = new Set<string>();
+  #episodeWrites = 0;
   readonly #onChange: (paths: string[]) => void;
   readonly #onSettled: (paths: string[]) => void;
   readonly #quietMs: number;
@@ -67,8 +68,9 @@ export class ChangeFeed {
     this.#batch.add(path);
     this.#flushTimer ??= this.#clock.setTimeout(() => this.#flush(), 0);
     this.#clock.clearTimeout(this.#quietTimer);
+    this.#episodeWrites += 1;
     const files = this.#episodePaths.size;
-    const floor = files > MASS_CHANGE_FILES ? MASS_CHANGE_QUIET_MS : files > 1 ? SEVERAL_FILES_QUIET_MS : 0;
+    const floor = files > MASS_CHANGE_FILES ? MASS_CHANGE_QUIET_MS : this.#episodeWrites > 1 ? SEVERAL_FILES_QUIET_MS : 0;
     const quiet = Math.max(this.#quietMs, floor);
     const wait = Math.min(quiet, Math.max(0, this.#episodeStart + this.#maxWaitMs - now));
     this.#quietTimer = this.#clock.setTimeout(() => this.#settle(), wait);
@@ -88,6 +90,7 @@ export class ChangeFeed {
     this.#episodeStart = undefined;
     const paths = [...this.#episodePaths];
     this.#episodePaths.clear();
+    this.#episodeWrites = 0;
     if (this.#flushTimer !== undefined) {
       this.#clock.clearTimeout(this.#flushTimer);
       this.#flush();
@@ -102,5 +105,6 @@ export class ChangeFeed {
     this.#quietTimer = undefined;
     this.#batch.clear();
     this.#episodePaths.clear();
+    this.#episodeWrites = 0;
   }
 }

@@ -167,7 +167,8 @@ describe('createServices', () => {
     services.service('api').stdout!.resume();
     await services.start();
     expect(ready).toEqual(['api #1', 'worker #1']);
-    expect(workerOut).toContain('worker listening');
+    // The app's output and its ready() come down two pipes: either may be read first.
+    await until('the worker\'s output', () => workerOut.includes('worker listening'));
 
     p.write('worker-private.mjs', 'export default 2;\n');
     expect(await services.notify([join(p.dir, 'worker-private.mjs')])).toEqual(['worker']);
