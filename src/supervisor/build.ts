@@ -69,7 +69,9 @@ export async function beforeStart(
     return dispatch({ type: 'built', runId });
   }
   const { exit, output, ms } = result;
-  log.error({ runId, exit, output }, `build step failed after ${ms} ms:\n${output.trimEnd() || '(no output)'}`);
+  // Its output line by line, each a line of the log (the logger escapes a newline inside one).
+  log.error({ runId, exit, output }, `build step failed after ${ms} ms:${output.trim() === '' ? ' (no output)' : ''}`);
+  for (const line of output.trimEnd().split('\n')) if (line.trim() !== '') log.error({ runId, build: true }, line);
   emitter.emit('buildFailed', { runId, exit, ms, output });
   dispatch({ type: 'build-failed', runId, exit });
 }

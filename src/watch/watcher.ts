@@ -90,28 +90,25 @@ export function startWatcher(options: WatcherOptions): Watcher {
     seen.set(path, { ctimeMs, timer });
   };
 
-  // When the quiet period ends: a file of the burst whose ctime moved since its last event was written again inside
-  // chokidar's 50 ms window. It is a change now, not at the recheck: the burst goes on, and the next app waits for it.
-  feed.lookAgain = (paths) => {
-    let again = false;
-    for (const relativePath of paths) {
-      const path = resolve(set.root, relativePath);
-      const last = seen.get(path)?.ctimeMs;
-      if (last === undefined) continue;
-      let ctimeMs: number;
-      try {
-        ctimeMs = statSync(path).ctimeMs;
-      } catch {
-        continue; // deleted meanwhile: its unlink is on the way
-      }
-      if (ctimeMs === last) continue;
-      recheck(path, ctimeMs);
-      if (inApp(path, ctimeMs)) continue;
-      changed(path, ctimeMs);
-      again = true;
+  // A file of the burst whose ctime moved since its last event was written again inside chokidar's 50 ms window, for
+  // which chokidar reports nothing: it is a change now, not at the recheck. True if it was one.
+  const lookAgain = (path: string): boolean => {
+    const last = seen.get(path)?.ctimeMs;
+    if (last === undefined) return false;
+    let ctimeMs: number;
+    try {
+      ctimeMs = statSync(path).ctimeMs;
+    } catch {
+      return false; // deleted meanwhile: its unlink is on the way
     }
-    return again;
+    if (ctimeMs === last) return false;
+    recheck(path, ctimeMs);
+    if (inApp(path, ctimeMs)) return false;
+    changed(path, ctimeMs);
+    return true;
   };
+  // When the quiet period ends, the burst's files are looked at again: a write the window hid keeps the burst open.
+  feed.lookAgain = (paths) => paths.map((p) => lookAgain(resolve(set.root, p))).includes(true);
 
   // A file whose 'add' is reported is new only if it appeared after we started watching where it is: chokidar's
   // 'ready' can come before the walk of a folder found on the way has finished, and files written in that window
@@ -175,6 +172,17 @@ export function startWatcher(options: WatcherOptions): Watcher {
       if (stats && inApp(path, stats.ctimeMs)) return;
     }
     changed(path, event === 'unlink' ? undefined : stats?.ctimeMs);
+  });
+  // chokidar's raw events are not throttled: one for a file changed a moment ago may be the write its window hides.
+  // Looked at at once, so that a second write 20 or 40 ms after the first is part of the burst, not the next one.
+  fsw.on('raw', (_event: string, evPath: string | null, details: unknown) => {
+    const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+    if (watched === undefined) return;
+    if (seen.has(watched)) lookAgain(watched);
+    else if (evPath) {
+      const path = resolve(watched, evPath);
+      if (seen.has(path)) lookAgain(path);
+    }
   });
   fsw.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
   const ready = new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
