@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The command line: argv → options → supervisor; terminal signals; `rs` on stdin. The only place that exits.
 import { createRequire } from 'node:module';
-import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
+import { attachTerminal } from './terminal.js';
 import { kebab, parseArgs } from './args.js';
 import { findConfigFile, loadConfigFile } from '../config/load-file.js';
 import { normalize, type Layer } from '../config/normalize.js';
@@ -128,27 +128,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const supervisor = new Supervisor(options, logger);
 
-  // The app must not outlive devsup, even when devsup itself fails.
-  process.on('exit', () => {
-    const pid = supervisor.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  });
-
-  let signals = 0;
-  let received: NodeJS.Signals | undefined;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      signals += 1;
-      received ??= signal;
-      if (signals === 1) logger.info(`${signal}: stopping the app (again to force)`);
-      void supervisor.close({ force: signals > 1 });
-    });
-  }
+  const closed = attachTerminal(
+    { pids: () => (supervisor.pid === undefined ? [] : [supervisor.pid]), close: (o) => supervisor.close(o), once: (n, l) => supervisor.once(n, l) },
+    logger,
+    () => 'stopping the app',
+  );
 
   if (options.restartable !== false && process.stdin.readable) {
     const restartable = options.restartable;
@@ -157,12 +141,6 @@ async function main(argv: string[]): Promise<number> {
     });
   }
 
-  // Stopped by a signal: an app that the stop killed (exit 128 + n: devsup's SIGTERM, or SIGKILL) makes devsup exit
-  // 128 + the signal devsup itself received, as nodemon and tsx watch do (130 after Ctrl-C); an app that ended with
-  // a code of its own (its cleanups ran: 0, or 1 when one failed) is followed.
-  const closed = new Promise<number>((resolve) =>
-    supervisor.once('closed', ({ exitCode }) => resolve(received && exitCode > 128 ? 128 + osConstants.signals[received] : exitCode)),
-  );
   supervisor.start().catch((error: unknown) => {
     // Bad input ends devsup; an app that crashes leaves it waiting for changes (or as onCrash says).
     if (error instanceof DevsupError && error.exitCode === 2) {
@@ -182,25 +160,11 @@ async function runServices(layers: Layer[], base: string, only: string[]): Promi
   const logger = createLogger({ format: first.logFormat, level: first.logLevel });
   for (const line of deprecations) logger.warn(line);
   const services = new Services(plan, logger);
-  process.on('exit', () => {
-    for (const pid of services.pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-  let signals = 0;
-  let received: NodeJS.Signals | undefined;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      signals += 1;
-      received ??= signal;
-      if (signals === 1) logger.info(`${signal}: stopping ${services.names.join(', ')}, dependents first (again to force)`);
-      void services.close({ force: signals > 1 });
-    });
-  }
+  const closed = attachTerminal(
+    { pids: () => services.pids, close: (o) => services.close(o), once: (n, l) => services.once(n, l) },
+    logger,
+    () => `stopping ${services.names.join(', ')}, dependents first`,
+  );
   if (first.restartable !== false && process.stdin.readable) {
     const word = first.restartable;
     createInterface({ input: process.stdin }).on('line', (line) => {
@@ -210,9 +174,6 @@ async function runServices(layers: Layer[], base: string, only: string[]): Promi
       services.restart(known.length > 0 ? { services: known } : {}).catch(() => {});
     });
   }
-  const closed = new Promise<number>((resolve) =>
-    services.once('closed', ({ exitCode }) => resolve(received && exitCode > 128 ? 128 + osConstants.signals[received] : exitCode)),
-  );
   services.start().catch((error: unknown) => {
     if (error instanceof DevsupError && error.exitCode === 2) {
       logger.error({ code: error.code }, `error: ${error.line}`);

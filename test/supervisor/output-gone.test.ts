@@ -19,7 +19,7 @@ describe("devsup's output gone", () => {
     expect(exit).toEqual({ code: 0, signal: null });
   });
 
-  it('a terminal that closed (the pty master gone): the cleanups run, devsup exits with a code (the app's, or 129), not by a signal', async () => {
+  it('a terminal that closed (the pty master gone): the cleanups run, devsup exits with a code (that of the app, or 129), not by a signal', async () => {
     const project = new Project('slow-cleanup.ts');
     const port = await freePort();
     // devsup as a terminal runs it: the session leader on a pseudo-terminal; the master is closed once it is ready.
