@@ -45,7 +45,7 @@ const OPTION_ROWS: [flags: string, what: string, fallback?: string][] = [
   ['--config <file>', 'supervisor.config.ts, nodemon .json', 'found upwards'],
   ['--only <service>', 'with services: it and its dependencies', 'all'],
   ['--log-format <fmt>', 'human or json', 'human'],
-  ['--color, --no-color', 'colour the log or not (default: NO_COLOR, FORCE_COLOR, a colour terminal)', ''],
+  ['--color, --no-color', 'colour the log or not', 'by env'],
   ['--events <file|fd>', 'each event as a JSON line', ''],
   ['-q, --quiet', 'only warnings and errors', ''],
   ['-V, --verbose', 'every transition and message', ''],
