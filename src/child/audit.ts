@@ -1,5 +1,6 @@
 // The leak audit of devsup/child: what still keeps the app alive once every cleanup ran, for devsup's teardown
 // report. Loaded by index.ts only at shutdown, so that importing devsup/child stays cheap; Node built-ins only.
+import { Socket } from 'node:net';
 import type { OpenResource } from '../protocol/messages.js';
 
 // What still keeps the process alive once every cleanup ran: a cleanup is probably missing for it. Servers, sockets
@@ -19,6 +20,7 @@ interface Handle {
   signalCode?: string | null;
   listening?: boolean;
   destroyed?: boolean;
+  writableEnded?: boolean;
   fd?: number;
   _handle?: { fd?: number; constructor?: { name?: string } } | null;
 }
@@ -30,6 +32,24 @@ const KIND_NAMES: Record<string, string> = {
   FSReqCallback: 'file operation',
   FSReqPromise: 'file operation',
   CloseReq: 'file operation',
+  // A handle not named one by one above is still named in words, never by libuv's internal name.
+  TCPSocketWrap: 'socket',
+  TCPWrap: 'socket',
+  TCPConnectWrap: 'connecting socket',
+  TCPServerWrap: 'TCP server',
+  PipeWrap: 'pipe',
+  PipeConnectWrap: 'connecting pipe',
+  PipeServerWrap: 'pipe server',
+  TTYWrap: 'terminal',
+  ProcessWrap: 'child process',
+  UDPWrap: 'UDP socket',
+  TimerWrap: 'timer',
+  FSEventWrap: 'file watcher',
+  StatWatcher: 'file watcher',
+  SignalWrap: 'signal handler',
+  GetAddrInfoReqWrap: 'DNS lookup',
+  ShutdownWrap: 'socket shutdown',
+  WriteWrap: 'socket write',
 };
 
 // A file operation (a libuv request, not a handle) ends by itself: one still running right after the cleanups is work
@@ -41,17 +61,43 @@ const KIND_NAMES: Record<string, string> = {
 const REQUESTS = new Set(['FSReqCallback', 'FSReqPromise', 'CloseReq']);
 const SETTLE_MS = 200;
 
-export async function settleRequests(): Promise<void> {
+// Likewise a socket a cleanup destroyed or ended (pg's pool.end(), a keep-alive agent's destroy()): its handle closes
+// a few ms after the cleanup returned (an ended one once the peer answers). The audit waits, within the same bound,
+// until every socket handle left is one nobody is closing; a socket still ending after it is named (it is open).
+export async function settle(): Promise<void> {
   const until = performance.now() + SETTLE_MS;
-  while (process.getActiveResourcesInfo().some((kind) => REQUESTS.has(kind)) && performance.now() < until) {
+  while (unsettled() && performance.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+function unsettled(): boolean {
+  const kinds = process.getActiveResourcesInfo();
+  if (kinds.some((kind) => REQUESTS.has(kind) || kind === 'ShutdownWrap')) return true;
+  const sockets = activeHandles().filter((handle) => handle instanceof Socket && !isStdio(handle));
+  if (sockets.some(closing)) return true;
+  // A destroyed socket can leave the handle list before its handle (a "TCPSocketWrap") is gone.
+  const tcp = sockets.filter((socket) => socket._handle?.constructor?.name === 'TCP').length;
+  return kinds.filter((kind) => kind === 'TCPSocketWrap').length > tcp;
+}
+
+function isStdio(handle: Handle): boolean {
+  const fd = handle.fd ?? handle._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 && fd <= 2;
+}
+
+function closing(socket: Handle): boolean {
+  return socket.destroyed === true || socket.writableEnded === true;
+}
+
+function activeHandles(): Handle[] {
+  return (process as unknown as { _getActiveHandles?: () => Handle[] })._getActiveHandles?.() ?? [];
 }
 
 export function openResources(): OpenResource[] {
   const found: OpenResource[] = [];
   const accounted: string[] = [];
-  const handles = (process as unknown as { _getActiveHandles?: () => Handle[] })._getActiveHandles?.() ?? [];
+  const handles = activeHandles();
   // A running child process's stdio pipes are part of it: named with it, not counted apart as "1 PipeWrap".
   const childPipes = new Set(handles.filter(isRunningChild).flatMap((child) => child.stdio ?? []));
   for (const handle of handles) {
@@ -61,8 +107,7 @@ export function openResources(): OpenResource[] {
     }
     // stdio (fd 0-2) is not a leak; compared by fd, since touching process.stdin would open it. A terminal's streams
     // (tty.WriteStream) carry the fd themselves, a pipe's on its handle.
-    const fd = handle.fd ?? handle._handle?.fd;
-    if (typeof fd === 'number' && fd >= 0 && fd <= 2) {
+    if (isStdio(handle)) {
       accounted.push(WRAP_OF[handle._handle?.constructor?.name ?? ''] ?? '');
     } else if (typeof handle.address === 'function' && handle.listen !== undefined) {
       accounted.push(handle._handle?.constructor?.name === 'Pipe' ? 'PipeServerWrap' : 'TCPServerWrap');

@@ -187,7 +187,7 @@ async function shutdown(): Promise<never> {
   const audit = registry.supervised ? await import('./audit.js') : undefined;
   if (audit) await new Promise((resolve) => setImmediate(resolve));
   clearInterval(keepAlive);
-  if (audit) await audit.settleRequests();
+  if (audit) await audit.settle();
   const openHandles = audit ? audit.openResources() : [];
   return new Promise<never>(() => {
     send({ devsup: 1, type: 'shutdown-done', results, openHandles }, () => process.exit(failed ? 1 : 0));

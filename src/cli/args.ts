@@ -39,6 +39,8 @@ const OPTIONS = {
   'on-change-only': { type: 'boolean', short: 'C' },
   clear: { type: 'boolean' },
   'log-format': { type: 'string' },
+  color: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
   events: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'V' },
@@ -54,6 +56,8 @@ export interface ParsedArgs {
   configFile: string | undefined;
   /** One line each for flags accepted but not needed, or not acted on (nodemon's --spawn, --on-change-only). */
   notes: string[];
+  /** --color / --no-color (the last given wins); undefined: NO_COLOR, FORCE_COLOR, the terminal decide. */
+  color?: boolean;
   /** --only: the services to run (with what they depend on); empty: all. */
   only?: string[];
 }
@@ -217,5 +221,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     values.args = args.length > 0 ? args : undefined;
   }
   const only = (v.only ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
-  return { command: 'run', values, configFile: v.config, notes, ...(only.length > 0 ? { only } : {}) };
+  const colorFlag = argv.filter((arg) => arg === '--color' || arg === '--no-color').at(-1);
+  const color = colorFlag === undefined ? {} : { color: colorFlag === '--color' };
+  return { command: 'run', values, configFile: v.config, notes, ...color, ...(only.length > 0 ? { only } : {}) };
 }

@@ -45,6 +45,7 @@ const OPTION_ROWS: [flags: string, what: string, fallback?: string][] = [
   ['--config <file>', 'supervisor.config.ts, nodemon .json', 'found upwards'],
   ['--only <service>', 'with services: it and its dependencies', 'all'],
   ['--log-format <fmt>', 'human or json', 'human'],
+  ['--color, --no-color', 'colour the log or not', 'by env'],
   ['--events <file|fd>', 'each event as a JSON line', ''],
   ['-q, --quiet', 'only warnings and errors', ''],
   ['-V, --verbose', 'every transition and message', ''],
@@ -91,7 +92,7 @@ tolerateWriteErrors(process.stderr);
 process.on('exit', letGoOfHungTerminal);
 
 async function main(argv: string[]): Promise<number> {
-  const { command, values, configFile, notes, only = [] } = parseArgs(argv);
+  const { command, values, configFile, notes, only = [], color } = parseArgs(argv);
   if (command === 'help') {
     process.stdout.write(HELP);
     return 0;
@@ -108,14 +109,14 @@ async function main(argv: string[]): Promise<number> {
   const nodemon = nodemonFile ? loadNodemonFile(configFile) : file ? undefined : findNodemonConfig(process.cwd());
   const fileLayer = file ? await loadConfigFile(file) : nodemon?.layer;
   const layers = fileLayer ? [fileLayer, cli] : [cli];
-  if (hasServices(layers)) return runServices(layers, fileLayer!.base, only);
+  if (hasServices(layers)) return runServices(layers, fileLayer!.base, only, color);
   if (only.length > 0) throw new DevsupError('USAGE', '--only: the config has no services', { hint: 'define services in supervisor.config.ts' });
   // Nothing names what to run: package.json's main, as bare `nodemon` runs it.
   const named = layers.some((layer) => layer.values.entry !== undefined || layer.values.exec !== undefined);
   const main = named ? undefined : findPackageMain(process.cwd());
   const deprecations: string[] = [];
   const options = normalize(main ? [main, ...layers] : layers, fileLayer?.base ?? process.cwd(), (line) => deprecations.push(line));
-  const logger = createLogger({ format: options.logFormat, level: options.logLevel });
+  const logger = createLogger({ format: options.logFormat, level: options.logLevel, color });
   for (const line of deprecations) logger.warn(line);
   for (const note of notes) logger.info(note);
   if (nodemon) {
@@ -153,11 +154,11 @@ async function main(argv: string[]): Promise<number> {
 
 // Several services: one devsup, each service prefixed; Ctrl-C stops them in reverse dependency order; rs restarts
 // all (rs <name>: it and its dependents).
-async function runServices(layers: Layer[], base: string, only: string[]): Promise<number> {
+async function runServices(layers: Layer[], base: string, only: string[], color?: boolean): Promise<number> {
   const deprecations: string[] = [];
   const plan = planServices(layers, only, base, (line) => deprecations.push(line), { stdio: 'pipe' });
   const first = plan.options.get(plan.names[0]!)!;
-  const logger = createLogger({ format: first.logFormat, level: first.logLevel });
+  const logger = createLogger({ format: first.logFormat, level: first.logLevel, color });
   for (const line of deprecations) logger.warn(line);
   const services = new Services(plan, logger);
   const closed = attachTerminal(

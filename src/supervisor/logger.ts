@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import { styleText } from 'node:util';
 import type { LogFormat, LogLevel } from '../config/schema.js';
-import { printable } from './narrator.js';
+import { asciiGlyphs, printable, showsUnicode } from './narrator.js';
 
 export type { LogFormat, LogLevel };
 
@@ -28,13 +28,27 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Where lines go; stderr unless a test or an embedding framework says otherwise. */
   stream?: { write(line: string): unknown };
+  /** Colour by level: --color / --no-color; else NO_COLOR, FORCE_COLOR, then whether stderr is a colour terminal. */
   color?: boolean;
+  /** Where the variables above (and the locale, for the glyphs) are read; process.env by default. */
+  env?: Record<string, string | undefined>;
+}
+
+/** --color / --no-color first; then NO_COLOR (set, not empty: none), FORCE_COLOR (0/false: none; else colour, piped too). */
+export function wantsColor(flag: boolean | undefined, env: Record<string, string | undefined>, colorTerminal: boolean): boolean {
+  if (flag !== undefined) return flag;
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR !== undefined) return !['0', 'false'].includes(env.FORCE_COLOR);
+  return colorTerminal;
 }
 
 type Level = Exclude<LogLevel, 'silent'>;
 const LEVELS: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50, silent: Infinity };
 type Style = Parameters<typeof styleText>[0];
 const LEVEL_STYLE: Record<Level, Style | undefined> = { debug: 'dim', info: undefined, warn: 'yellow', error: 'red' };
+
+// Whether to colour is decided here (wantsColor): styleText must not decide again from stdout's own terminal.
+const paint = (style: Style, text: string) => styleText(style, text, { validateStream: false });
 
 const statusLines = new WeakMap<Logger, (text: string | undefined) => void>();
 
@@ -45,18 +59,19 @@ export function statusLine(logger: Logger): ((text: string | undefined) => void)
 
 // Human output: `[devsup] message`, coloured by level on a terminal. On a terminal it also keeps one status line
 // (live teardown progress) below the log, redrawn in place.
-function humanLogger(sink: { write(line: string): unknown; columns?: number }, level: LogLevel, color: boolean, terminal: boolean): Logger {
+function humanLogger(sink: { write(line: string): unknown; columns?: number }, level: LogLevel, color: boolean, terminal: boolean, unicode: boolean): Logger {
   let status: string | undefined;
+  const words = (text: string) => (unicode ? text : asciiGlyphs(text));
   const out = { write: (text: string) => writeOwn(sink, text), columns: sink.columns };
   const clear = () => out.write('\r\x1b[2K');
   const method = (name: Level): LogFn =>
     ((fields: object | string, message?: string) => {
       if (LEVELS[name] < LEVELS[level]) return;
       // Escaped as a last line of defence: no path or name in any message can start a line of its own.
-      const line = `[devsup] ${printable(typeof fields === 'string' ? fields : (message ?? ''))}`;
+      const line = `[devsup] ${words(printable(typeof fields === 'string' ? fields : (message ?? '')))}`;
       const style = color ? LEVEL_STYLE[name] : undefined;
       if (status !== undefined) clear();
-      out.write(`${style ? styleText(style, line) : line}\n`);
+      out.write(`${style ? paint(style, line) : line}\n`);
       if (status !== undefined) out.write(status);
     }) as LogFn;
   const logger: Logger = { debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') };
@@ -64,8 +79,8 @@ function humanLogger(sink: { write(line: string): unknown; columns?: number }, l
     statusLines.set(logger, (text) => {
       if (status !== undefined) clear();
       // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-      const line = text === undefined ? undefined : `[devsup] ${printable(text)}`.slice(0, Math.max(20, (out.columns || 80) - 1));
-      status = line === undefined ? undefined : color ? styleText('dim', line) : line;
+      const line = text === undefined ? undefined : `[devsup] ${words(printable(text))}`.slice(0, Math.max(20, (out.columns || 80) - 1));
+      status = line === undefined ? undefined : color ? paint('dim', line) : line;
       if (status !== undefined) out.write(status);
     });
   }
@@ -124,8 +139,10 @@ export function createLogger(options: LoggerOptions): Logger {
   if (out === process.stderr) tolerateWriteErrors(process.stderr);
   const onTerminal = out === process.stderr && process.stderr.isTTY === true;
   if (options.format === 'human') {
-    const color = options.color ?? (onTerminal && process.stderr.hasColors?.() === true);
-    return humanLogger(out, options.level, color, onTerminal);
+    const env = options.env ?? process.env;
+    // hasColors() with {} as its env: NO_COLOR and FORCE_COLOR are decided above, for a pipe too.
+    const color = wantsColor(options.color, env, onTerminal && process.stderr.hasColors?.({}) === true);
+    return humanLogger(out, options.level, color, onTerminal, showsUnicode(env));
   }
   const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   return pino({ level: options.level, base: { name: 'devsup' }, timestamp: true }, out);

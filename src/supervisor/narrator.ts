@@ -89,3 +89,23 @@ export function restartSummary(options: {
   const ready = options.readyMs === undefined ? 'started (no ready() call)' : `ready in ${options.readyMs} ms`;
   return `restart #${options.number}: ${describeTrigger(options.trigger)}${teardown} · ${ready}`;
 }
+
+// The glyphs devsup's words use, and what stands for each where the terminal cannot show them.
+const ASCII: Record<string, string> = { '→': '->', '·': '-', '…': '...', '✓': 'ok', '—': '-', '▶': '>' };
+const GLYPHS = new RegExp(`[${Object.keys(ASCII).join('')}]`, 'g');
+
+/**
+ * Whether the terminal shows UTF-8: not when the locale (LC_ALL, else LC_CTYPE, else LANG) names another charset,
+ * nor with TERM=dumb, nor in Windows' legacy console (no WT_SESSION). An unset locale counts as UTF-8.
+ */
+export function showsUnicode(env: Record<string, string | undefined>, platform: string = process.platform): boolean {
+  if (env.TERM === 'dumb') return false;
+  if (platform === 'win32') return env.WT_SESSION !== undefined || env.TERM_PROGRAM === 'vscode';
+  const locale = env.LC_ALL || env.LC_CTYPE || env.LANG;
+  return !locale || /utf-?8/i.test(locale);
+}
+
+/** `a → b · c…` as `a -> b - c...`: for a terminal that cannot show the glyphs. */
+export function asciiGlyphs(text: string): string {
+  return text.replace(GLYPHS, (glyph) => ASCII[glyph] ?? glyph);
+}

@@ -158,7 +158,7 @@ function ready(shell: Narrated, run: ChildRun, via: 'message' | 'timeout'): void
   } else if (via === 'message') {
     log.info({ runId: run.runId, ms: took }, `ready in ${took} ms`);
   } else {
-    log.debug({ runId: run.runId, ms: took }, `no ready() within ${options.readyTimeout} ms: counting the start as ready`);
+    log.info({ runId: run.runId, ms: took }, `ready (no ready() call; counted after ${took} ms)`);
   }
   shell.restarting = undefined;
   shell.loops.ready(performance.now());
