@@ -142,7 +142,8 @@ export function createLogger(options: LoggerOptions): Logger {
     const env = options.env ?? process.env;
     // hasColors() with {} as its env: NO_COLOR and FORCE_COLOR are decided above, for a pipe too.
     const color = wantsColor(options.color, env, onTerminal && process.stderr.hasColors?.({}) === true);
-    return humanLogger(out, options.level, color, onTerminal, showsUnicode(env));
+    // The ASCII fallback is for a terminal that cannot show the glyphs; a pipe or a file (a log, CI) keeps them.
+    return humanLogger(out, options.level, color, onTerminal, !onTerminal || showsUnicode(env));
   }
   const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   return pino({ level: options.level, base: { name: 'devsup' }, timestamp: true }, out);
