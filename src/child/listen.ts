@@ -58,6 +58,25 @@ const report = (port: number, host: string | undefined, isHeld: boolean) => {
   }
 };
 
+// EADDRINUSE: devsup names who holds the port. Told as the error is emitted, before the app (most often) dies of it; the
+// error itself goes on exactly as without devsup (no listener is added: an app that handles none still crashes).
+const watched = new WeakSet<net.Server>();
+function watchInUse(server: net.Server, port: number): void {
+  if (watched.has(server)) return;
+  watched.add(server);
+  const emit = server.emit as (event: string | symbol, ...args: unknown[]) => boolean;
+  server.emit = function (this: net.Server, event: string | symbol, ...rest: unknown[]) {
+    if (event === 'error' && (rest[0] as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE' && direct && process.connected) {
+      try {
+        process.send?.({ devsup: 1, type: 'listen-failed', port, code: 'EADDRINUSE' });
+      } catch {
+        // the channel is going: nobody to tell
+      }
+    }
+    return emit.call(this, event, ...rest);
+  } as typeof server.emit;
+}
+
 const listen = net.Server.prototype.listen;
 net.Server.prototype.listen = function (this: net.Server, ...args: ListenArgs) {
   if (held.length > 0 && !servers.has(this)) {
@@ -67,6 +86,7 @@ net.Server.prototype.listen = function (this: net.Server, ...args: ListenArgs) {
   const asked = portAndHost(args);
   const socket = asked && asked.port > 0 ? held.find((h) => h.port === asked.port && !taken.has(h.fd)) : undefined;
   if (asked && asked.port > 0) report(asked.port, asked.host, socket !== undefined);
+  if (asked && asked.port > 0 && !socket) watchInUse(this, asked.port);
   if (!socket) return (listen as (...a: ListenArgs) => net.Server).apply(this, args);
   taken.add(socket.fd);
   const callback = args.findLast((a) => typeof a === 'function');

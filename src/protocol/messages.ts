@@ -51,6 +51,8 @@ export type ChildMessage =
   | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[]; openHandles: OpenResource[] }
   /** The preload saw the app listen on a TCP port (host as the app asked), on a socket devsup holds or not. */
   | { devsup: 1; type: 'listen'; port: number; host?: string; held: boolean }
+  /** The app could not listen on a port: another process holds it. */
+  | { devsup: 1; type: 'listen-failed'; port: number; code: 'EADDRINUSE' }
   /**
    * Files the app loaded: Node's own reports (`watch:import`, `watch:require`), turned into absolute paths, and each
    * file's ctime (ms) when the report was sent, as devsup's preload read it (Node reports before reading the file).

@@ -119,6 +119,13 @@ export function parseChildMessage(value: unknown): Parsed {
       const message: ChildMessage = { devsup: 1, type: 'listen', port, held: value.held };
       return { ok: true, message: host === undefined ? message : { ...message, host } };
     }
+    case 'listen-failed': {
+      const port = value.port;
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535 || value.code !== 'EADDRINUSE') {
+        return { ok: false, why: 'listen-failed needs port (1-65535) and code EADDRINUSE' };
+      }
+      return { ok: true, message: { devsup: 1, type: 'listen-failed', port, code: 'EADDRINUSE' } };
+    }
     default:
       return { ok: false, why: `unknown message type ${JSON.stringify(value.type)}` };
   }

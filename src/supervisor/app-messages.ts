@@ -5,11 +5,13 @@ import type { Options } from '../config/schema.js';
 import type { SupervisorEvents } from '../core/events.js';
 import type { Event } from '../core/state.js';
 import type { ChildRun, RunHandlers } from '../process/child-run.js';
+import { holderOf } from '../process/sockets.js';
 import { describeApp } from '../process/spawn.js';
 import type { ChildMessage } from '../protocol/messages.js';
 import type { Shell } from './effects.js';
 import type { ListenHints } from './listen-hints.js';
 import type { Logger } from './logger.js';
+import { printable } from './narrator.js';
 
 /** Where the app's news goes. */
 export interface AppListener {
@@ -72,7 +74,14 @@ function appMessage(to: AppListener, run: ChildRun, message: ChildMessage): void
       return; // the plan is kept by the run, for the progress line
     case 'modules':
       return shell.loaded(run, message.files, message.ctimes);
-    case 'listen': {
+    case 'listen-failed':
+      // Named from /proc while the holder still holds it; said beside the crash line that follows.
+      void holderOf(message.port).then((holder) => {
+        const who = holder ? `held by pid ${holder.pid}${holder.command ? ` (${printable(holder.command)})` : ''}` : 'held by another process';
+        to.log.warn({ runId, port: message.port, holder }, `port ${message.port} is in use, ${who}: the app could not listen on it (stop that process, or use another port)`);
+      });
+      return;
+        case 'listen': {
       const said = to.listenHints.line(message, to.options.sockets);
       // Without --socket at all, the output stays what it was: the hint only with --verbose.
       const level = said?.level === 'info' && to.options.sockets.length === 0 ? 'debug' : said?.level;
