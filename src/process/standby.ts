@@ -13,9 +13,16 @@ import { commandLine, reportsModules } from './spawn.js';
 let runner: string | undefined;
 const runnerPath = () => (runner ??= fileURLToPath(import.meta.resolve('devsup/child/standby')));
 
-/** Whether this app can start from a standby: a Node entry run by devsup itself (not exec, not Python). */
+// A node flag that loads the user's own code before the entry (-r ./instrument.js, --import ./otel.mjs): in a standby
+// it would run while the old app still lives. Such an app starts directly.
+const USER_PRELOAD = /^(-r|--require|--import|--loader|--experimental-loader)(=|$)/;
+
+/**
+ * Whether this app can start from a standby: a Node entry run by devsup itself (not exec, not Python), with no
+ * preload of its own in its node flags.
+ */
 export function canStandby(options: Options): boolean {
-  return options.standby !== false && reportsModules(options) && !options.shell;
+  return options.standby !== false && reportsModules(options) && !options.shell && !options.nodeArgs.some((arg) => USER_PRELOAD.test(arg));
 }
 
 /** A direct start's command line, with the runner in place of the entry and the app's arguments. */

@@ -102,6 +102,20 @@ describe('a start from the standby', () => {
     expect(identities(project).find((e) => e.version === 3)!.pid).not.toBe(next);
   });
 
+  it('is not used for an app whose node flags preload its own code (-r, --import): that code would run early', async () => {
+    const project = new Project('identity.mjs');
+    project.write('preload.cjs', "require('node:fs').appendFileSync(process.env.EVENTS, JSON.stringify({ event: 'preload', pid: process.pid }) + '\\n');\n");
+    const devsup = project.run(['-r', './preload.cjs', project.entry, '--verbose']);
+    await project.waitFor('identity');
+    await devsup.waitForLine(/watching/);
+    project.setVersion(2);
+    await until('version 2', () => identities(project).find((e) => e.version === 2));
+    await devsup.waitForLine(/restart #1/);
+    expect(devsup.count(/standby booting|from the standby/)).toBe(0);
+    // The preload ran once per start, in the app's own process, never beside the running app.
+    expect(project.named('preload').map((e) => e.pid)).toEqual(identities(project).map((e) => e.pid));
+  });
+
   it('does not outlive devsup: Ctrl-C during a teardown, and a SIGKILLed devsup', async () => {
     for (const how of ['SIGINT', 'SIGKILL'] as const) {
       const project = new Project('identity.mjs');
