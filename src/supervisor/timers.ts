@@ -7,7 +7,8 @@ export class Timers {
   /** When the current escalate timer fires (performance.now() time). */
   deadlineAt = 0;
 
-  arm(timer: Timer, ms: number, fire: () => void, deadline = timer === 'escalate'): void {
+  /** Arms `timer`; `deadline`: this one is the stop deadline (an escalate timer, not the reap's wait for what is left of it). */
+  arm(timer: Timer, ms: number, fire: () => void, deadline: boolean): void {
     clearTimeout(this.#timers.get(timer));
     if (deadline) this.deadlineAt = performance.now() + ms;
     this.#timers.set(timer, setTimeout(fire, ms));
