@@ -440,7 +440,7 @@ def _install():
             fd = None
     _state.ordered = env.get('DEVSUP_ORDERED') == '1'
     # Deleted so that processes the app starts do not take the channel for theirs (a Node child would open it).
-    for name in ('DEVSUP_ORDERED', 'DEVSUP_IPC', 'DEVSUP_STOP_TIMEOUT', 'DEVSUP_PID', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE'):
+    for name in ('DEVSUP_ORDERED', 'DEVSUP_IPC', 'DEVSUP_STOP_TIMEOUT', 'DEVSUP_READY_TIMEOUT', 'DEVSUP_PID', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE'):
         env.pop(name, None)
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -2,11 +2,12 @@
 // `kill -9`), an app that does not use devsup/child gets SIGTERM from itself, so that its own handler runs and it does
 // not stay behind holding a port. An app that uses devsup/child is left to it. It also stamps Node's module reports
 // with each file's ctime (below), and makes listen() on a port devsup holds take the held socket (listen.ts). Node
-// built-ins only; of its own it sends only listen.ts's `listen` reports. With held sockets, an app that handles no
-// stop of its own drains its servers at SIGTERM (drain.ts).
+// built-ins only; of its own it sends only listen.ts's `listen` reports and, under a debugger, debugger.ts's. With
+// held sockets, an app that handles no stop of its own drains its servers at SIGTERM (drain.ts).
 import { statSync } from 'node:fs';
 import './listen.js';
 import './drain.js';
+import './debugger.js';
 import { supervisorGone } from './liveness.js';
 import { modulePath } from '../protocol/module-path.js';
 

@@ -49,6 +49,7 @@ function install(): Registry {
   const ordered = supervised && process.env.DEVSUP_ORDERED === '1';
   delete process.env.DEVSUP_ORDERED;
   delete process.env.DEVSUP_STOP_TIMEOUT;
+  delete process.env.DEVSUP_READY_TIMEOUT;
   delete process.env.DEVSUP_PID;
   const state: Registry = { entries: [], done: undefined, readySent: false, supervised, stopTimeoutMs, supervisorPid };
   holder[KEY] = state;

@@ -10,6 +10,10 @@ export const LINGER_MS = 250;
 // longer); past it devsup says so and goes on.
 export const KILL_WAIT_MS = 2000;
 
+// A process that said it is exiting is given this long to be gone: its own 'exit' listeners, and Node's teardown.
+// Still there past it, only a debugger holds it (Node waits for the debugger to disconnect).
+export const HELD_MS = 100;
+
 type Stopping = Extract<State, { kind: 'stopping' }>;
 
 function escalate(state: Stopping, policy: Policy): Step {
@@ -109,6 +113,9 @@ function reaped(state: Stopping, policy: Policy, effects: Effect[] = []): Step {
 }
 
 const reaping = (state: Stopping) => state.phase.startsWith('reaping');
+/** The run's process has not exited yet. */
+const lives = (state: State): state is Extract<State, { kind: 'starting' | 'running' | 'stopping' }> =>
+  state.kind === 'starting' || state.kind === 'running' || (state.kind === 'stopping' && !reaping(state));
 
 function close(state: State): Step {
   switch (state.kind) {
@@ -180,6 +187,13 @@ export function ladder(state: State, event: Event, policy: Policy): Step {
       if (state.kind === 'starting' || state.kind === 'running') return exited(state, event.exit, policy);
       if (state.kind === 'stopping' && !reaping(state)) return exited(state, event.exit, policy);
       return same(state);
+
+    case 'exiting':
+      return lives(state) ? { state, effects: [{ type: 'arm', runId: state.runId, timer: 'debugger', duration: { ms: HELD_MS } }] } : same(state);
+
+    case 'debugger':
+      // Its code and cleanups are done, its exit code said: ending it loses nothing, and frees the inspector port.
+      return lives(state) ? { state, effects: [notify({ type: 'debugger-held', runId: state.runId }), { type: 'end', runId: state.runId }] } : same(state);
 
     case 'reaped':
       return state.kind === 'stopping' && reaping(state) ? reaped(state, policy) : same(state);

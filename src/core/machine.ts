@@ -129,6 +129,7 @@ function decide(state: State, event: Event, policy: Policy): Step {
     case 'hello':
       // Only the first hello counts: one sent again must not re-arm the ready timer (forever, if it repeats).
       if (state.kind === 'starting' && !state.sdk) {
+        if (policy.awaitsDebugger) return same({ ...state, sdk: true }); // the preload counts it ('ran')
         // The app's modules are loaded (devsup/child runs before the app's own code): the ready timeout counts
         // from here, so that a slow boot (a cold TypeScript cache, a busy machine) does not pre-empt ready().
         return { state: { ...state, sdk: true }, effects: [{ type: 'arm', runId: state.runId, timer: 'ready', duration: 'readyTimeout' }] };
@@ -162,7 +163,7 @@ function decide(state: State, event: Event, policy: Policy): Step {
     case 'built':
       if (state.kind !== 'building') return same(state);
       if (state.again) return startNext(policy, state.runId, state.trigger, state.crashes, state.exit);
-      return spawnNext(state.runId + 1, state.trigger, state.crashes);
+      return spawnNext(policy, state.runId + 1, state.trigger, state.crashes);
 
     case 'build-failed': {
       // Nothing starts: the next change (or rs) builds again. The failure is the exit devsup would end with now.
@@ -170,6 +171,10 @@ function decide(state: State, event: Event, policy: Policy): Step {
       const { runId, exit } = event;
       return { state: { kind: 'waiting', runId, exit, ...withCrashes(state.crashes) }, effects: [notify({ type: 'build-failed', runId, exit })] };
     }
+
+    case 'ran':
+      // Under --inspect-brk the time a debugger takes to attach, and the app's pauses in it, are not its start.
+      return policy.awaitsDebugger ? ready(state, 'timeout', event.inApp ?? [], policy) : same(state);
 
     case 'settled':
       switch (state.kind) {

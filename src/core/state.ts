@@ -40,6 +40,11 @@ export interface Policy {
    * services run the wait for the services it depends on) and says 'built' or 'build-failed'.
    */
   gated?: boolean;
+  /**
+   * Each start waits for a debugger to attach before any of the app's code runs (--inspect-brk): devsup arms no ready
+   * timer; the preload counts the app's own running time instead, without its pauses in the debugger ('ran').
+   */
+  awaitsDebugger?: boolean;
 }
 
 /**
@@ -116,13 +121,19 @@ export type Event =
   /** devsup/child finished its shutdown and reported its cleanups and what was left open. */
   | ({ type: 'shutdown-done'; runId: number } & ShutdownReport)
   | { type: 'exited'; runId: number; exit: Exit }
+  /** Under --inspect-brk: the app's code has run for readyTimeout, its pauses in the debugger left out. */
+  | { type: 'ran'; runId: number; inApp?: string[] }
+  /** The app's process is exiting (its 'exit' listeners run), with the inspector open: a debugger may hold it. */
+  | { type: 'exiting'; runId: number }
+  /** A moment after 'exiting', and the process is still there: only its debugger holds it. */
+  | { type: 'debugger'; runId: number }
   /** No process of the run is left. */
   | { type: 'reaped'; runId: number }
   | { type: 'close' };
 
 /** Which configured duration a timer runs for; 'deadline' is what is left of the stop deadline. */
 export type Duration = 'readyTimeout' | 'stopTimeout' | 'killGrace' | 'deadline';
-export type Timer = 'ready' | 'escalate' | 'retry' | 'stable' | 'warm';
+export type Timer = 'ready' | 'escalate' | 'retry' | 'stable' | 'warm' | 'debugger';
 
 /** What follows an app that ended on its own. */
 export type AfterExit =
@@ -146,6 +157,8 @@ export type Notice =
   | { type: 'extended'; runId: number; askedMs: number; grantedMs: number; maxMs: number }
   | ({ type: 'cleanups'; runId: number } & ShutdownReport)
   | { type: 'leftovers-survived'; runId: number }
+  /** The app's code has exited, and only its debugger kept the process: it is ended. */
+  | { type: 'debugger-held'; runId: number }
   | { type: 'build-failed'; runId: number; exit: Exit };
 
 export type Effect =
@@ -158,6 +171,8 @@ export type Effect =
   | { type: 'signal'; runId: number; signal: 'stop' | 'SIGKILL'; tree: boolean }
   | { type: 'arm'; runId: number; timer: Timer; duration: Duration | { ms: number } }
   | { type: 'disarm' }
+  /** End the app's process (SIGKILL, the process alone): its code has exited, only its debugger keeps it. */
+  | { type: 'end'; runId: number }
   /** Watch what is left of the run (its descendants, and processes carrying its marker) until none is: then 'reaped'. */
   | { type: 'reap'; runId: number }
   /** Signal what is left of the run. */

@@ -27,15 +27,14 @@ export function exitCodeOf(exit: Exit | null): number {
 /** Crashes in a row, as a state field: absent when none, so that states without crashes stay as they were. */
 export const withCrashes = (crashes: number | undefined) => (crashes ? { crashes } : {});
 
-export function spawnNext(runId: number, trigger: Trigger | null, crashes?: number): Step {
+export function spawnNext(policy: Policy, runId: number, trigger: Trigger | null, crashes?: number): Step {
   // A change or a person starts a new version: its crashes, if any, are its own.
   const kept = trigger?.reason === 'crash' ? crashes : undefined;
+  // A start that waits for a debugger has its ready timeout counted by the preload, in the app's running time ('ran').
+  const ready: Effect[] = policy.awaitsDebugger ? [] : [{ type: 'arm', runId, timer: 'ready', duration: 'readyTimeout' }];
   return {
     state: { kind: 'starting', runId, sdk: false, pending: null, ...withCrashes(kept) },
-    effects: [
-      { type: 'spawn', runId, trigger },
-      { type: 'arm', runId, timer: 'ready', duration: 'readyTimeout' },
-    ],
+    effects: [{ type: 'spawn', runId, trigger }, ...ready],
   };
 }
 
@@ -44,7 +43,7 @@ export function spawnNext(runId: number, trigger: Trigger | null, crashes?: numb
  * build step and the wait for dependencies run first. `exit`: the old run's, for the exit code if closed meanwhile.
  */
 export function startNext(policy: Policy, runId: number, trigger: Trigger | null, crashes?: number, exit?: Exit): Step {
-  if (!policy.gated) return spawnNext(runId + 1, trigger, crashes);
+  if (!policy.gated) return spawnNext(policy, runId + 1, trigger, crashes);
   const kept = trigger?.reason === 'crash' ? crashes : undefined;
   return {
     state: { kind: 'building', runId, trigger, ...(exit ? { exit } : {}), ...withCrashes(kept) },

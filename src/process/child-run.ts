@@ -56,6 +56,9 @@ export class ChildRun {
   readonly #channel: JsonLineChannel;
   /** The process has exited; its channel is being read to the end. */
   #exiting = false;
+  /** The exit code the process said it exits with (the preload, under a debugger), and whether devsup then ended it. */
+  #exitingCode: number | undefined;
+  #endedHeld = false;
   /** Every descendant seen while the tree was intact, by pid. */
   readonly #seen = new Map<number, Proc>();
   #snapshot: Promise<void> = Promise.resolve();
@@ -102,7 +105,8 @@ export class ChildRun {
       // channel must not keep devsup reading it, hence the bound.
       void this.#channel.drained(CHANNEL_DRAIN_MS).then(() => {
         if (this.exit !== undefined) return;
-        this.exit = { code, signal };
+        // Ended by devsup while only its debugger held it: it exited with the code it said.
+        this.exit = this.#endedHeld && this.#exitingCode !== undefined ? { code: this.#exitingCode, signal: null } : { code, signal };
         this.#channel.close();
         this.#handlers.exited(this, this.exit);
       });
@@ -115,6 +119,7 @@ export class ChildRun {
   }
 
   #note(message: ChildMessage): void {
+    if (message.type === 'exiting') this.#exitingCode = message.code;
     if (message.type === 'stopping') this.lastReport = { what: 'shutting down', at: now() };
     if (message.type === 'shutdown-done') this.lastReport = { what: 'shutdown done', at: now() };
     if (message.type === 'cleanup') this.lastReport = { what: `cleanup "${message.name}" ${message.status}`, at: now() };
@@ -163,6 +168,13 @@ export class ChildRun {
     } catch {
       // gone already: its exit event is on the way
     }
+  }
+
+  /** Ends a process whose code has exited and that only its debugger keeps (SIGKILL; its exit is the code it said). */
+  endHeld(): void {
+    if (this.#exitingCode === undefined || !this.alive) return;
+    this.#endedHeld = true;
+    this.signal('SIGKILL', false);
   }
 
   /**

@@ -154,6 +154,8 @@ export function spawnChild(options: Options, fileEnv: Record<string, string>, ru
       // Tells devsup/child that it is supervised (it deletes these, so the app's own forks do not inherit them).
       DEVSUP_IPC: '1',
       DEVSUP_STOP_TIMEOUT: String(options.stopTimeout),
+      // For the preload under --inspect-brk, which counts the ready timeout in the app's own running time.
+      DEVSUP_READY_TIMEOUT: String(options.readyTimeout),
       DEVSUP_PID: String(process.pid),
       // Marks every process of this run, forks and double forks included (they inherit it): see process-tree.ts.
       DEVSUP_RUN: runToken,

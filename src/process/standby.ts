@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Options } from '../config/schema.js';
 import type { RunMessage } from '../protocol/messages.js';
+import { debugging } from './inspector.js';
 import { commandLine, reportsModules } from './spawn.js';
 
 // Resolved through the package's exports, as the preload is: the built runner whether devsup runs from dist/ or from
@@ -19,10 +20,11 @@ const USER_PRELOAD = /^(-r|--require|--import|--loader|--experimental-loader)(=|
 
 /**
  * Whether this app can start from a standby: a Node entry run by devsup itself (not exec, not Python), with no
- * preload of its own in its node flags.
+ * preload of its own in its node flags, and not under a debugger (see inspector.ts).
  */
-export function canStandby(options: Options): boolean {
-  return options.standby !== false && reportsModules(options) && !options.shell && !options.nodeArgs.some((arg) => USER_PRELOAD.test(arg));
+export function canStandby(options: Options, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (options.standby === false || !reportsModules(options) || options.shell || debugging(options, env)) return false;
+  return !options.nodeArgs.some((arg) => USER_PRELOAD.test(arg));
 }
 
 /** A direct start's command line, with the runner in place of the entry and the app's arguments. */

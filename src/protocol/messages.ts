@@ -51,6 +51,13 @@ export type ChildMessage =
   | { devsup: 1; type: 'shutdown-done'; results: CleanupResult[]; openHandles: OpenResource[] }
   /** The preload saw the app listen on a TCP port (host as the app asked), on a socket devsup holds or not. */
   | { devsup: 1; type: 'listen'; port: number; host?: string; held: boolean }
+  /**
+   * The preload, under --inspect-brk: the app's code has run for `ms` (devsup's readyTimeout), the time it was paused
+   * in the debugger left out. For an app that does not call ready(), what the ready timeout is otherwise.
+   */
+  | { devsup: 1; type: 'ran'; ms: number }
+  /** The preload, with the inspector open: the process is exiting with `code` (Node may now wait for the debugger). */
+  | { devsup: 1; type: 'exiting'; code: number }
   /** The app could not listen on a port: another process holds it. */
   | { devsup: 1; type: 'listen-failed'; port: number; code: 'EADDRINUSE' }
   /**

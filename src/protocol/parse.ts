@@ -119,6 +119,15 @@ export function parseChildMessage(value: unknown): Parsed {
       const message: ChildMessage = { devsup: 1, type: 'listen', port, held: value.held };
       return { ok: true, message: host === undefined ? message : { ...message, host } };
     }
+    case 'ran': {
+      const ms = finiteMs(value.ms);
+      if (ms === undefined) return { ok: false, why: 'ran needs ms, a non-negative number' };
+      return { ok: true, message: { devsup: 1, type: 'ran', ms } };
+    }
+    case 'exiting': {
+      if (typeof value.code !== 'number' || !Number.isInteger(value.code)) return { ok: false, why: 'exiting needs code, an integer' };
+      return { ok: true, message: { devsup: 1, type: 'exiting', code: value.code } };
+    }
     case 'listen-failed': {
       const port = value.port;
       if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535 || value.code !== 'EADDRINUSE') {

@@ -24,7 +24,7 @@ export interface AppListener {
 }
 
 export function runHandlers(to: AppListener): RunHandlers {
-const onMessage = (run: ChildRun, message: ChildMessage) => appMessage(to, run, message);
+  const onMessage = (run: ChildRun, message: ChildMessage) => appMessage(to, run, message);
   return {
     message: onMessage,
     ignored: (run: ChildRun, why: string) => to.log.debug({ runId: run.runId, why }, `ignored an IPC message from the app: ${why}`),
@@ -72,6 +72,10 @@ function appMessage(to: AppListener, run: ChildRun, message: ChildMessage): void
       return to.dispatch({ type: 'shutdown-done', runId, results: message.results, openHandles: message.openHandles });
     case 'stopping':
       return; // the plan is kept by the run, for the progress line
+    case 'ran':
+      return to.dispatch({ type: 'ran', runId, inApp: shell.inApp(run) });
+    case 'exiting':
+      return to.dispatch({ type: 'exiting', runId }); // its code is kept by the run
     case 'modules':
       return shell.loaded(run, message.files, message.ctimes);
     case 'listen-failed':
@@ -81,7 +85,7 @@ function appMessage(to: AppListener, run: ChildRun, message: ChildMessage): void
         to.log.warn({ runId, port: message.port, holder }, `port ${message.port} is in use, ${who}: the app could not listen on it (stop that process, or use another port)`);
       });
       return;
-        case 'listen': {
+    case 'listen': {
       const said = to.listenHints.line(message, to.options.sockets);
       // Without --socket at all, the output stays what it was: the hint only with --verbose.
       const level = said?.level === 'info' && to.options.sockets.length === 0 ? 'debug' : said?.level;

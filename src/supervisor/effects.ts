@@ -11,6 +11,7 @@ import type { Effect, Event, Timer } from '../core/state.js';
 import { ChildRun, type RunHandlers } from '../process/child-run.js';
 import type { HeldSockets } from '../process/sockets.js';
 import { describeApp, readEnvFile } from '../process/spawn.js';
+import { debugging } from '../process/inspector.js';
 import { runMessage } from '../process/standby.js';
 import { shutdownMessage } from '../protocol/messages.js';
 import { LoopGuard } from '../watch/loop-guard.js';
@@ -61,6 +62,7 @@ export class Shell implements Narrated {
   /** Ends the build step under way, if any (devsup closes). */
   #building: AbortController | undefined;
   readonly timers = new Timers();
+  readonly #waitsForDebugger: boolean;
   /** Which arming of each timer is the current one (see 'arm'). */
   #armed: Partial<Record<Timer, number>> = {};
   readonly progress: Progress;
@@ -89,6 +91,7 @@ export class Shell implements Narrated {
     this.#output = options.output;
     this.progress = new Progress(this.log);
     this.#standbys = new StandbyKeeper(this.options, this.log);
+    this.#waitsForDebugger = debugging(this.options)?.waits ?? false;
     this.freshness = new Freshness(this.options.cwd);
   }
 
@@ -186,6 +189,8 @@ export class Shell implements Narrated {
         if (run) void run.signalLeftovers(effect.signal);
         return;
       }
+      case 'end':
+        return this.current(effect.runId)?.endHeld();
       case 'notify':
         return narrate(this, effect.notice);
       case 'finish':
@@ -204,8 +209,10 @@ export class Shell implements Narrated {
     this.run = run;
     if (run !== standby) this.#pipe(run);
     this.loops.started();
-    const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'}${run === standby ? ', from the standby' : ''})`;
-    if (runId === 1) this.log.info({ runId, pid: run.pid }, line);
+    // Under --inspect-brk every start waits for a debugger: each says so.
+    const waits = this.#waitsForDebugger ? ' — waiting for a debugger to attach (--inspect-brk)' : '';
+    const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'}${run === standby ? ', from the standby' : ''})${waits}`;
+    if (runId === 1 || waits) this.log.info({ runId, pid: run.pid }, line);
     else this.log.debug({ runId, pid: run.pid }, line);
     this.emitter.emit('started', { runId, pid: run.pid });
   }

@@ -132,6 +132,10 @@ export function narrate(shell: Narrated, notice: Notice): void {
       shell.settleReady(new DevsupError('BUILD_FAILED', `the build step failed (${describeExit(notice.exit)})`, { exitCode: 1 }));
       return;
     }
+    case 'debugger-held':
+      if (!run) return;
+      log.info({ runId: run.runId }, 'the app has exited, but its debugger kept the process open (Node waits for it to disconnect): ended it');
+      return;
     case 'leftovers-survived':
       if (!run) return;
       log.error({ runId: run.runId }, 'leftover processes of the old app survived SIGKILL (stuck in the kernel?); going on without waiting for them');

@@ -10,6 +10,7 @@ import type { SupervisorEvents } from '../core/events.js';
 import { DevsupError } from '../core/errors.js';
 import { initialState, transition, type Event, type State } from '../core/machine.js';
 import type { Policy } from '../core/state.js';
+import { debugging } from '../process/inspector.js';
 
 import { checkRunnable } from '../process/spawn.js';
 import { Shell } from './effects.js';
@@ -50,7 +51,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#log = logger;
     this.#link = link;
     const gated = options.build !== undefined || link !== undefined;
-    this.#policy = { onCrash: options.onCrash, maxStopTimeout: options.maxStopTimeout, warmStandby: options.standby === 'warm', gated };
+    const { onCrash, maxStopTimeout } = options;
+    const awaitsDebugger = debugging(options)?.waits ?? false;
+    this.#policy = { onCrash, maxStopTimeout, warmStandby: options.standby === 'warm', gated, awaitsDebugger };
     if (options.stdio === 'pipe') [this.stdout, this.stderr] = [new PassThrough(), new PassThrough()];
     const output = this.stdout && this.stderr ? { stdout: this.stdout, stderr: this.stderr } : undefined;
     installHooks(this, options.hooks, logger);

@@ -1,6 +1,6 @@
 // The state machine as a table: from a state, on an event, to a state with these effects. No processes, no timers.
 import { describe, expect, it } from 'vitest';
-import { KILL_WAIT_MS, LINGER_MS } from '../../src/core/ladder.js';
+import { HELD_MS, KILL_WAIT_MS, LINGER_MS } from '../../src/core/ladder.js';
 import { exitCodeOf, mergeTriggers, transition, WARM_AFTER_MS, type Effect, type Event, type State, type Trigger } from '../../src/core/machine.js';
 import type { StopReason } from '../../src/protocol/messages.js';
 
@@ -291,6 +291,40 @@ describe('a warm standby', () => {
   it('is not booted without the policy', () => {
     expect(transition({ kind: 'idle' }, { type: 'start' }).effects.some((e) => e.type === 'arm' && e.timer === 'warm')).toBe(false);
     expect(transition(starting(), { type: 'ready', runId: 2 }).effects.some((e) => e.type === 'prepare')).toBe(false);
+  });
+});
+
+describe('under a debugger', () => {
+  const held: Effect[] = [{ type: 'notify', notice: { type: 'debugger-held', runId: 2 } }, { type: 'end', runId: 2 }];
+  it.each([
+    ['stopping, the cleanups done', stopping({ done: true })],
+    ['stopping, still asking', stopping()],
+    ['running (it ended on its own)', running()],
+    ['starting', starting()],
+  ])('%s: a process that said it is exiting and is still there a moment later is ended', (_name, from) => {
+    expect(transition(from, { type: 'exiting', runId: 2 })).toEqual({
+      state: from,
+      effects: [{ type: 'arm', runId: 2, timer: 'debugger', duration: { ms: HELD_MS } }],
+    });
+    expect(transition(from, { type: 'debugger', runId: 2 })).toEqual({ state: from, effects: held });
+  });
+  it('a process already gone is not ended, nor one of an earlier run', () => {
+    const gone = stopping({ phase: 'reaping', exit: exit0, done: true });
+    expect(transition(gone, { type: 'exiting', runId: 2 })).toEqual({ state: gone, effects: [] });
+    expect(transition(gone, { type: 'debugger', runId: 2 })).toEqual({ state: gone, effects: [] });
+    expect(transition(running(), { type: 'debugger', runId: 1 })).toEqual({ state: running(), effects: [] });
+  });
+
+  const brk = { onCrash: 'wait', maxStopTimeout: 30_000, awaitsDebugger: true } as const;
+  it('--inspect-brk: no ready timer at the spawn or the hello; the preload\'s count of the app\'s running time is the ready timeout', () => {
+    expect(transition({ kind: 'idle' }, { type: 'start' }, brk).effects).toEqual([{ type: 'spawn', runId: 1, trigger: null }]);
+    expect(transition(starting(null, false), { type: 'hello', runId: 2 }, brk)).toEqual({ state: starting(null, true), effects: [] });
+    expect(transition(starting(null, false), { type: 'ran', runId: 2 }, brk)).toEqual({
+      state: { kind: 'running', runId: 2, sdk: false, readyLate: true },
+      effects: [{ type: 'disarm' }, { type: 'notify', notice: { type: 'ready', runId: 2, via: 'timeout' } }],
+    });
+    // Without --inspect-brk the shell's own timer counts: a 'ran' is nothing.
+    expect(transition(starting(null, false), { type: 'ran', runId: 2 })).toEqual({ state: starting(null, false), effects: [] });
   });
 });
 

@@ -19,6 +19,8 @@ describe('parseChildMessage', () => {
       { devsup: 1, type: 'shutdown-done', results: [], openHandles: [{ type: 'TCP server', detail: '127.0.0.1:3000' }, { type: 'timer', count: 2 }] }],
     ['stopping with its plan', { devsup: 1, type: 'stopping', cleanups: ['http server', 'db'] }, { devsup: 1, type: 'stopping', cleanups: ['http server', 'db'] }],
     ['extend', { devsup: 1, type: 'extend', ms: 3000 }, { devsup: 1, type: 'extend', ms: 3000 }],
+    ['exiting, under a debugger', { devsup: 1, type: 'exiting', code: 1 }, { devsup: 1, type: 'exiting', code: 1 }],
+    ['ran, under --inspect-brk', { devsup: 1, type: 'ran', ms: 1000 }, { devsup: 1, type: 'ran', ms: 1000 }],
   ])('accepts %s', (_name, input, output) => {
     expect(parseChildMessage(input)).toEqual({ ok: true, message: output });
   });
@@ -36,6 +38,8 @@ describe('parseChildMessage', () => {
     ['shutdown-done without results', { devsup: 1, type: 'shutdown-done' }, 'shutdown-done needs results[]'],
     ['stopping without a plan', { devsup: 1, type: 'stopping' }, 'stopping needs cleanups[]'],
     ['extend without ms', { devsup: 1, type: 'extend', ms: 'later' }, 'extend needs ms, a non-negative number'],
+    ['exiting without an integer code', { devsup: 1, type: 'exiting', code: 'SIGKILL' }, 'exiting needs code, an integer'],
+    ['ran without ms', { devsup: 1, type: 'ran' }, 'ran needs ms, a non-negative number'],
     ['shutdown-done with a malformed result', { devsup: 1, type: 'shutdown-done', results: [{ name: 1 }] }, 'shutdown-done has a malformed result'],
   ])('rejects %s', (_name, input, why) => {
     expect(parseChildMessage(input)).toEqual({ ok: false, why });
