@@ -56,7 +56,9 @@ function ready(state: State, via: 'message' | 'timeout', inApp: readonly string[
   return { state: stop.state, effects: [...said, notify({ type: 'restarting', runId, trigger: pending, from: 'starting' }), ...stop.effects] };
 }
 
-function changed(state: State, trigger: Trigger, loop: Extract<Event, { type: 'changed' }>['loop'], policy: Policy): Step {
+type Changed = Partial<Pick<Extract<Event, { type: 'changed' }>, 'loop' | 'loaded'>>;
+
+function changed(state: State, trigger: Trigger, { loop, loaded }: Changed, policy: Policy): Step {
   switch (state.kind) {
     case 'starting':
     case 'running': {
@@ -98,6 +100,9 @@ function changed(state: State, trigger: Trigger, loop: Extract<Event, { type: 'c
       return { state: { kind: 'settling', runId: state.runId, trigger, exit: state.exit, ...withCrashes(state.crashes) }, effects: [notice] };
     }
     case 'building':
+      // The files the app loads (the build's own output, dist/*.js, among them) are loaded as they are by the start
+      // that follows: no second build for them, or a build would trigger itself forever.
+      if (loaded) return same(state);
       // What is being built may not have this change: once built, build again (a change starts no second build at once).
       return same({ ...state, trigger: mergeTriggers(state.trigger, trigger), again: true });
     default:
@@ -153,11 +158,11 @@ function decide(state: State, event: Event, policy: Policy): Step {
       return same({ kind: 'running', runId: state.runId, sdk: state.sdk, ...(state.readyLate ? { readyLate: true as const } : {}) });
 
     case 'changed':
-      return changed(state, { reason: 'change', paths: event.paths, settled: false }, event.loop, policy);
+      return changed(state, { reason: 'change', paths: event.paths, settled: false }, event, policy);
 
     case 'restart': {
       const why = event.why === undefined ? {} : { why: event.why };
-      return changed(state, { reason: event.reason ?? 'manual', paths: event.paths ?? [], settled: true, ...why }, undefined, policy);
+      return changed(state, { reason: event.reason ?? 'manual', paths: event.paths ?? [], settled: true, ...why }, {}, policy);
     }
 
     case 'built':
@@ -168,8 +173,9 @@ function decide(state: State, event: Event, policy: Policy): Step {
     case 'build-failed': {
       // Nothing starts: the next change (or rs) builds again. The failure is the exit devsup would end with now.
       if (state.kind !== 'building') return same(state);
-      const { runId, exit } = event;
-      return { state: { kind: 'waiting', runId, exit, ...withCrashes(state.crashes) }, effects: [notify({ type: 'build-failed', runId, exit })] };
+      const { runId, exit, why } = event;
+      const notice = notify({ type: 'build-failed', runId, exit, ...(why === undefined ? {} : { why }) });
+      return { state: { kind: 'waiting', runId, exit, ...withCrashes(state.crashes) }, effects: [notice] };
     }
 
     case 'ran':

@@ -101,14 +101,18 @@ export type Event =
    */
   | { type: 'ready'; runId: number; inApp?: string[] }
   | { type: 'ready-timeout'; runId: number; inApp?: string[] }
-  /** Files changed; `loop` is the loop guard's verdict (absent: restart). */
-  | { type: 'changed'; paths: string[]; loop?: LoopVerdict }
+  /**
+   * Files changed; `loop` is the loop guard's verdict (absent: restart). `loaded`: every one is a file the app loads
+   * (its module graph), which the next start loads as it is then, whatever it was before.
+   */
+  | { type: 'changed'; paths: string[]; loop?: LoopVerdict; loaded?: boolean }
   | { type: 'settled' }
   /** A restart asked for (rs, restart(), the crash policy, or a services run for these paths: reason 'change'). */
   | { type: 'restart'; reason?: 'manual' | 'crash' | 'change'; paths?: string[]; why?: string }
   /** What comes before a start is done: spawn. Or it failed (the build step's exit): no start until the next change. */
   | { type: 'built'; runId: number }
-  | { type: 'build-failed'; runId: number; exit: Exit }
+  /** `why`: what went wrong, when not the build's exit (it made no entry). */
+  | { type: 'build-failed'; runId: number; exit: Exit; why?: string }
   | { type: 'escalate'; runId: number }
   /** The crash backoff is over: start again. */
   | { type: 'retry'; runId: number }
@@ -159,7 +163,7 @@ export type Notice =
   | { type: 'leftovers-survived'; runId: number }
   /** The app's code has exited, and only its debugger kept the process: it is ended. */
   | { type: 'debugger-held'; runId: number }
-  | { type: 'build-failed'; runId: number; exit: Exit };
+  | { type: 'build-failed'; runId: number; exit: Exit; why?: string };
 
 export type Effect =
   | { type: 'spawn'; runId: number; trigger: Trigger | null }

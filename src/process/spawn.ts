@@ -42,6 +42,8 @@ export function checkRunnable(options: Options): void {
     });
   }
   const shown = relative(cwd, entry) || entry;
+  // With a build step the entry may be what it makes (dist/main.js, before the first build): looked for after it.
+  if (!existsSync(entry) && options.build !== undefined) return;
   if (!existsSync(entry)) {
     const dir = dirname(entry);
     const near = existsSync(dir) ? didYouMean(basename(entry), readdirSync(dir)) : undefined;

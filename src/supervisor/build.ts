@@ -1,6 +1,8 @@
 // The build step: what runs before each start, once the old app's tree is gone — a command line (through the shell,
 // with node_modules/.bin on the PATH) or the API's function. Its output is kept, and shown only when it fails.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { Options } from '../config/schema.js';
 import type { SupervisorEvents } from '../core/events.js';
@@ -63,6 +65,11 @@ export async function beforeStart(
   if (options.build === undefined) return dispatch({ type: 'built', runId });
   const result = await runBuild(options.build, options, signal);
   if (signal.aborted) return;
+  if (result.ok && options.entry !== undefined && !options.exec && !existsSync(options.entry)) {
+    // The entry is the build's output, and it did not make it: no start, as for a build that failed.
+    const why = `the build step made no ${relative(options.cwd, options.entry)}, the entry (check entry, and where the build writes)`;
+    return dispatch({ type: 'build-failed', runId, exit: { code: 1, signal: null }, why });
+  }
   if (result.ok) {
     log.debug({ runId, ms: result.ms }, `build step done in ${result.ms} ms`);
     emitter.emit('built', { runId, ms: result.ms });

@@ -127,9 +127,10 @@ export function narrate(shell: Narrated, notice: Notice): void {
       return;
     }
     case 'build-failed': {
-      log.error({ runId: notice.runId, exit: notice.exit }, `no app started: the build step failed (${describeExit(notice.exit)}) — waiting for a change`);
+      const why = notice.why ?? `the build step failed (${describeExit(notice.exit)})`;
+      log.error({ runId: notice.runId, exit: notice.exit }, `no app started: ${why} — waiting for a change`);
       shell.restarting = undefined;
-      shell.settleReady(new DevsupError('BUILD_FAILED', `the build step failed (${describeExit(notice.exit)})`, { exitCode: 1 }));
+      shell.settleReady(new DevsupError('BUILD_FAILED', why, { exitCode: 1 }));
       return;
     }
     case 'debugger-held':

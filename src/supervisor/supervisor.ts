@@ -232,7 +232,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (this.#burst.size === 0) this.#link.changing();
       return void paths.forEach((p) => this.#burst.add(p));
     }
-    this.#dispatch({ type: 'changed', paths, loop });
+    const loaded = watcher !== undefined && paths.every((p) => watcher.isLoaded(p));
+    this.#dispatch({ type: 'changed', paths, loop, ...(loaded ? { loaded } : {}) });
   }
 
   #settled(): void {

@@ -69,7 +69,8 @@ export async function startWatching(link: WatchLink): Promise<void> {
       ...targets.watch.map((p) => relative(cwd, p) || '.'),
       WATCHED_BY_DEFAULT.join(', '),
     ];
-    log.info({ watch: targets.watch, named: targets.named }, `watching ${shown.join(', ')}`);
+    const polling = options.poll === false ? '' : ` (polling every ${options.poll} ms)`;
+    log.info({ watch: targets.watch, named: targets.named }, `watching ${shown.join(', ')}${polling}`);
   });
 }
 

@@ -14,7 +14,8 @@ export const WATCHED_BY_DEFAULT = ['.env*', 'package.json', 'tsconfig.json'];
  */
 export function watchTargets(options: Options): { watch: string[]; named: string[]; graph: boolean } {
   const { cwd, entry } = options;
-  const named = [...WATCHED_BY_DEFAULT.map((p) => join(cwd, p)), ...(entry !== undefined && !options.exec ? [entry] : [])];
+  // With a build step the entry is what it makes (dist/main.js): watched once the app loads it, like its other modules.
+  const named = [...WATCHED_BY_DEFAULT.map((p) => join(cwd, p)), ...(entry !== undefined && !options.exec && options.build === undefined ? [entry] : [])];
   const all = options.watchAll ? [cwd] : [];
   if (reportsModules(options)) return { watch: [...options.watch, ...all], named, graph: true };
   if (!options.exec && isPython(entry)) {

@@ -405,6 +405,8 @@ const gatedRows: Row[] = [
     [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'waiting' } }, ...build2(manual)]],
   ['gated: a change while building merges, and marks the build stale', building(), { type: 'changed', paths: ['b.ts'] },
     building({ trigger: change('a.ts', 'b.ts'), again: true }), []],
+  ['gated: a change of files the app loads (the build writing dist/) while building is no reason to build again: the start loads them',
+    building(), { type: 'changed', paths: ['dist/main.js'], loaded: true }, building(), []],
   ['gated: built while stale → build again (no spawn of an old build)', building({ trigger: settled('a.ts', 'b.ts'), again: true }), { type: 'built', runId: 2 },
     building({ trigger: settled('a.ts', 'b.ts') }), build2(settled('a.ts', 'b.ts'))],
   ['gated: a failed build starts nothing: waiting, with the build’s exit', building(), { type: 'build-failed', runId: 2, exit: { code: 2, signal: null } },

@@ -1,10 +1,10 @@
 // Runs devsup for real, in a throwaway project made from a fixture, and watches what happens: its log lines, the
 // fixtures' event file, pids and ports. Every process a test starts is killed by pid when the test ends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { expect, onTestFailed, onTestFinished } from 'vitest';
 import { processGone } from '../../src/child/liveness.js';
 
@@ -84,16 +84,29 @@ export class Project {
   readonly entry: string;
   readonly #runs: Devsup[] = [];
 
-  constructor(fixture: string, as?: string, more: string[] = []) {
+  /**
+   * A project made of one fixture file (run as `as`, with `more` beside it, record.mjs and version.mjs), or of a
+   * fixture folder copied whole (a recipe: `as` names its entry), with `link`ed packages from devsup's own
+   * node_modules installed in it, as `npm install` would.
+   */
+  constructor(fixture: string, as?: string, more: string[] = [], link: string[] = []) {
     this.dir = makeProject(basename(fixture));
     for (const file of more) copyFileSync(join(ROOT, 'fixtures', file), join(this.dir, file));
     // Outside the project, so that recording an event is not itself a change.
     this.eventsFile = `${this.dir}.events.jsonl`;
     this.lifecycleFile = `${this.dir}.devsup-events.jsonl`;
     this.entry = as ?? basename(fixture);
-    copyFileSync(join(ROOT, 'fixtures', fixture), join(this.dir, this.entry));
-    copyFileSync(join(ROOT, 'fixtures/record.mjs'), join(this.dir, 'record.mjs'));
-    this.setVersion(1);
+    for (const name of link) {
+      mkdirSync(dirname(join(this.dir, 'node_modules', name)), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules', name), join(this.dir, 'node_modules', name), 'junction');
+    }
+    if (statSync(join(ROOT, 'fixtures', fixture)).isDirectory()) {
+      cpSync(join(ROOT, 'fixtures', fixture), this.dir, { recursive: true });
+    } else {
+      copyFileSync(join(ROOT, 'fixtures', fixture), join(this.dir, this.entry));
+      copyFileSync(join(ROOT, 'fixtures/record.mjs'), join(this.dir, 'record.mjs'));
+      this.setVersion(1);
+    }
     writeFileSync(this.eventsFile, '');
     // Whatever happened in the test: devsup first (so it starts nothing new), then every app process and
     // grandchild the fixtures recorded, each by pid; then the files.
@@ -185,6 +198,8 @@ export interface RunOptions {
   args?: string[];
   /** Where the app's (and devsup's) stdout goes: kept for the test by default. */
   stdout?: 'pipe' | 'ignore';
+  /** Where devsup runs, relative to the project (default: the project itself). */
+  cwd?: string;
   /** A command that runs devsup in its place (`unshare … sh -c '…; exec "$0" "$@"'`): its pid is devsup's. */
   prefix?: string[];
 }
@@ -201,7 +216,7 @@ export class Devsup {
     this.#project = project;
     const [file, ...prefix] = [...(options.prefix ?? []), process.execPath];
     this.process = spawn(file!, [...prefix, CLI, ...(options.args ?? ['run', ...args])], {
-      cwd: project.dir,
+      cwd: join(project.dir, options.cwd ?? '.'),
       env: { ...process.env, EVENTS: project.eventsFile, ...options.env },
       stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'],
       detached: options.detached ?? false,

@@ -132,6 +132,27 @@ describe('createSupervisor for a framework', () => {
   });
 });
 
+describe('an entry the build step makes', () => {
+  it('is looked for after the build, not before the first: missing then, no start and one line naming it', async () => {
+    const p = project();
+    p.write('build.mjs', "import { cpSync, existsSync } from 'node:fs';\nif (existsSync('src.mjs')) cpSync('src.mjs', 'dist.mjs');\n");
+    const { lines, logger } = capture();
+    const env = { EVENTS: p.eventsFile, SERVICE: 'api', MODULES: 'shared', PORT: String(await freePort()) };
+    const supervisor = createSupervisor({ entry: join(p.dir, 'dist.mjs'), cwd: p.dir, env, watch: false, build: 'node build.mjs' }, { logger });
+    onTestFinished(async () => {
+      await supervisor.close({ force: true });
+    });
+    await expect(supervisor.start()).rejects.toThrow(/the build step made no dist\.mjs/);
+    expect(lines).toContainEqual('[devsup] no app started: the build step made no dist.mjs, the entry (check entry, and where the build writes) — waiting for a change');
+    expect(p.named('start')).toHaveLength(0);
+    // Once the build makes it, it starts.
+    p.write('src.mjs', (await import('node:fs')).readFileSync(join(p.dir, 'svc-app.mjs'), 'utf8'));
+    await supervisor.restart();
+    expect(p.named('start')).toHaveLength(1);
+    expect(await supervisor.close()).toBe(0);
+  });
+});
+
 describe('createServices', () => {
   it("returns the CLI's runner: typed events with the service, notify() through each module graph, restart() of a service and its dependents, stdio 'pipe' per service", async () => {
     const p = project();
