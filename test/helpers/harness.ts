@@ -15,8 +15,8 @@ export const CLI = join(ROOT, 'dist/cli/main.js');
  * A throwaway project outside this repository, as an app that installed devsup would be: a package.json of its own
  * and node_modules/devsup (a link to this checkout). Removed when the test ends.
  */
-export function makeProject(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `devsup-${prefix.replace(/\W/g, '-')}-`));
+export function makeProject(prefix: string, under = tmpdir()): string {
+  const dir = mkdtempSync(join(under, `devsup-${prefix.replace(/\W/g, '-')}-`));
   writeFileSync(join(dir, 'package.json'), '{ "private": true, "type": "module" }\n');
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(ROOT, join(dir, 'node_modules/devsup'), 'junction');
@@ -87,10 +87,10 @@ export class Project {
   /**
    * A project made of one fixture file (run as `as`, with `more` beside it, record.mjs and version.mjs), or of a
    * fixture folder copied whole (a recipe: `as` names its entry), with `link`ed packages from devsup's own
-   * node_modules installed in it, as `npm install` would.
+   * node_modules installed in it, as `npm install` would; made in `under` (default: the temp folder).
    */
-  constructor(fixture: string, as?: string, more: string[] = [], link: string[] = []) {
-    this.dir = makeProject(basename(fixture));
+  constructor(fixture: string, as?: string, more: string[] = [], link: string[] = [], under?: string) {
+    this.dir = makeProject(basename(fixture), under);
     for (const file of more) copyFileSync(join(ROOT, 'fixtures', file), join(this.dir, file));
     // Outside the project, so that recording an event is not itself a change.
     this.eventsFile = `${this.dir}.events.jsonl`;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { freePort, isAlive, Project, until, type Devsup, type RunOptions } from './harness.js';
 
-const answer = async (port: number) => (await fetch(`http://127.0.0.1:${port}/`)).text();
+const answer = async (port: number, path = '/') => (await fetch(`http://127.0.0.1:${port}${path}`)).text();
 
 function edit(project: Project, file: string, from: string, to: string): void {
   const path = join(project.dir, file);
@@ -31,6 +31,12 @@ export interface Recipe {
   to?: string;
   /** The cleanups line devsup says at each stop. */
   cleanups: RegExp;
+  /** What the recipe asks for over HTTP (default /). */
+  path?: string;
+  /** What devsup says is left open at each stop, when the framework leaves something (default: nothing). */
+  leftOpen?: RegExp;
+  /** What the recipe checks once the app serves, before the edit. */
+  beforeEdit?: (port: number) => Promise<void>;
 }
 
 /** Runs a recipe through start, one edit and Ctrl-C; returns devsup, for what a recipe checks beyond that. */
@@ -41,15 +47,19 @@ export async function runRecipe(recipe: Recipe, project = new Project(`recipes/$
     env: { PORT: String(port), ...recipe.run?.env },
   });
   await devsup.waitForLine(/^\[devsup\] ready in \d+ ms$/, 1, 60_000);
-  expect(await answer(port)).toBe(recipe.from ?? 'hello');
+  expect(await answer(port, recipe.path)).toBe(recipe.from ?? 'hello');
+  await recipe.beforeEdit?.(port);
   edit(project, recipe.edited, recipe.from ?? 'hello', recipe.to ?? 'hello again');
   const shown = (recipe.shown ?? recipe.edited).replace(/[.]/g, '\\.');
   await devsup.waitForLine(new RegExp(`^\\[devsup\\] restart #1: change in ${shown} · `), 1, 60_000);
-  expect(await answer(port)).toBe(recipe.to ?? 'hello again');
+  expect(await answer(port, recipe.path)).toBe(recipe.to ?? 'hello again');
   devsup.process.kill('SIGINT');
   expect((await devsup.exited).code).toBe(0); // the app's own: its cleanups ran and it exited 0
   expect(devsup.matching(/^\[devsup\] cleanups: /)).toEqual([expect.stringMatching(recipe.cleanups), expect.stringMatching(recipe.cleanups)]);
-  expect(devsup.matching(/teardown left open|EADDRINUSE|is in use|stop timeout|SIGKILL/)).toEqual([]);
+  expect(devsup.matching(/EADDRINUSE|is in use|stop timeout|SIGKILL/)).toEqual([]);
+  const open = devsup.matching(/teardown left open/);
+  if (recipe.leftOpen) expect(open).toEqual([expect.stringMatching(recipe.leftOpen), expect.stringMatching(recipe.leftOpen)]);
+  else expect(open).toEqual([]);
   const pids = project.lifecycle('started').map((e) => e.pid as number);
   expect(pids).toHaveLength(2);
   await until('every app process to be gone', () => pids.every((pid) => !isAlive(pid)), 5000);
