@@ -24,6 +24,15 @@ describe('recipes', () => {
     expect(devsup.matching(/^\[devsup\] watching /)).toEqual([expect.stringMatching(/ \(polling every 100 ms\)$/)]);
   });
 
+  it('a nodemon script as it is: devsup -L -r tsconfig-paths/register src/app/index.ts --watch "src/**/*.{ts,js}"', async () => {
+    const devsup = await runRecipe({
+      fixture: 'tsconfig-paths', entry: 'src/app/index.ts', link: ['tsconfig-paths'], edited: 'src/lib/greeting.ts',
+      args: ['-L', '-r', 'tsconfig-paths/register', '--watch', 'src/**/*.{ts,js}'],
+      cleanups: /^\[devsup\] cleanups: http server \d+ ms$/,
+    });
+    expect(devsup.matching(/^\[devsup\] watching /)).toEqual([expect.stringMatching(/^\[devsup\] watching the files the app loads, src\/\*\*\/\*\.\{ts,js\}, .* \(polling every 100 ms\)$/)]);
+  });
+
   it('npm and pnpm workspaces: an edit of a linked workspace package restarts the app that uses it', async () => {
     const project = new Project('recipes/workspaces', 'src/server.mjs');
     // What `npm install` (and pnpm's) makes of a workspace dependency: a link to the package's folder.
