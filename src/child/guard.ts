@@ -9,13 +9,13 @@ import './listen.js';
 import './drain.js';
 import './debugger.js';
 import { supervisorGone } from './liveness.js';
+import { isRecord } from '../protocol/is-record.js';
 import { modulePath } from '../protocol/module-path.js';
 
 const supervisorPid = Number(process.env.DEVSUP_PID);
 const parentAtStart = process.ppid;
 const stopTimeoutMs = Number(process.env.DEVSUP_STOP_TIMEOUT) || 5000;
 const sdk = Symbol.for('devsup.child.registry');
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 if (process.channel && supervisorPid > 0) {
   process.on('disconnect', () => {

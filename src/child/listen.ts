@@ -4,6 +4,7 @@
 // Each listen on a TCP port is reported to devsup (`listen`): devsup says once when a port is not held, or held for
 // another host. The servers the app listens with are kept (servers) for the graceful stop (drain.ts). Node built-ins only.
 import net from 'node:net';
+import { isRecord } from '../protocol/is-record.js';
 
 interface Held {
   fd: number;
@@ -34,7 +35,6 @@ if (held.length > 0) process.env.LISTEN_PID = String(process.pid);
 const taken = new Set<number>();
 
 type ListenArgs = unknown[];
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 // What Node's own normalizeArgs reads: a port (a number, or a string of digits) and a host, or something else.
 function portAndHost(args: ListenArgs): { port: number; host: string | undefined; signal?: unknown } | undefined {

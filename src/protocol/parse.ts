@@ -1,6 +1,7 @@
 // The validating parser for what the app sends devsup: anything not ours, or not well-formed, is rejected with a
 // reason, never thrown. Node's own module reports (WATCH_REPORT_DEPENDENCIES) become one `modules` message.
 import { PROTOCOL_VERSION, type ChildMessage, type CleanupResult, type CleanupStatus, type OpenResource } from './messages.js';
+import { isRecord } from './is-record.js';
 import { modulePath } from './module-path.js';
 
 const CLEANUP_STATUSES: readonly string[] = ['started', 'done', 'failed', 'timed-out'];
@@ -15,8 +16,6 @@ export const MAX_COUNT = 1_000_000;
 
 export type Parsed = { ok: true; message: ChildMessage } | { ok: false; why: string };
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value.slice(0, MAX_TEXT) : undefined;
