@@ -19,11 +19,11 @@ const measured: Record<string, unknown> = {};
 afterAll(() => console.log(`scenario figures: ${JSON.stringify(measured)}`));
 
 /**
- * Which of `ports` a process whose command line matches `owner` listens on now (Linux: /proc/net/tcp{,6}, state 0A,
- * and the socket inodes in /proc/<pid>/fd). The owner is checked because the machine is shared: a port a dead
- * helper had may be listened on again by someone else's test.
+ * Which of `ports` one of `pids` listens on now (Linux: /proc/net/tcp{,6}, state 0A, and the socket inodes in
+ * /proc/<pid>/fd). By pid, not by port alone: the OS may hand a port a dead helper had to the next one (or to anyone
+ * on the machine), and that is not the dead one's leftover.
  */
-function heldPorts(ports: readonly number[], owner: RegExp): number[] {
+function heldPorts(ports: readonly number[], pids: readonly number[]): number[] {
   const inodes = new Map<string, number>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
@@ -33,14 +33,14 @@ function heldPorts(ports: readonly number[], owner: RegExp): number[] {
     }
   }
   const held = new Set<number>();
-  if (inodes.size === 0) return [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+  for (const pid of inodes.size === 0 ? [] : pids) {
     try {
-      const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
-      const ours = fds.map((target) => /^socket:\[(\d+)\]$/.exec(target)?.[1]).filter((inode) => inode !== undefined && inodes.has(inode));
-      if (ours.length > 0 && owner.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))) for (const inode of ours) held.add(inodes.get(inode!)!);
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode !== undefined && inodes.has(inode)) held.add(inodes.get(inode)!);
+      }
     } catch {
-      // gone meanwhile, or not ours to read
+      // gone meanwhile
     }
   }
   return [...held];
@@ -106,7 +106,7 @@ describe('1. a headless-browser-like helper (own process group, temp profile dir
     return {
       processes: list.flatMap((b) => [b.helper, b.renderer]).filter(isAlive).length,
       profileDirs: list.filter((b) => existsSync(b.profile)).length,
-      ports: heldPorts(list.map((b) => b.port), /fake-(browser|renderer)/).length,
+      ports: heldPorts(list.map((b) => b.port), list.flatMap((b) => [b.helper, b.renderer])).length,
     };
   }
   const none = { processes: 0, profileDirs: 0, ports: 0 };
