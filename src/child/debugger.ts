@@ -4,8 +4,10 @@
 //   was paused in the debugger left out (the break on its first line, a breakpoint): devsup then counts an app that
 //   never calls ready() as ready, as the ready timeout does otherwise. The wait for a debugger is not counted either:
 //   Node runs no preload before one attaches.
-// - As the process exits, its exit code: Node keeps a process with a debugger attached until the debugger
+// - As the process exits with a debugger attached, its exit code: Node keeps such a process until the debugger
 //   disconnects ("Waiting for the debugger to disconnect..."), its code done, and devsup ends it at once.
+// Only for the app devsup started (not a fork or a cluster worker of it, which inherit the preload).
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 // A Node built without the inspector has no node:inspector to load (and no debugger to wait for).
@@ -25,9 +27,38 @@ const send = (message: object) => {
 const waitsForDebugger = () =>
   [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--inspect-(brk|wait)(=|$)/.test(flag));
 
-if (process.channel && inspector?.url()) {
+/**
+ * Whether a debugger is connected to the inspector (Linux: an established TCP connection on its port, held by this
+ * process). Elsewhere it cannot be told, and one is assumed.
+ */
+function debuggerAttached(url: string): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    const port = Number(new URL(url).port);
+    const sockets = new Set<string>();
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+        if (inode) sockets.add(inode);
+      } catch {
+        // closed meanwhile
+      }
+    }
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const f = row.trim().split(/\s+/);
+        if (f[3] === '01' && Number.parseInt(f[1]?.split(':').pop() ?? '', 16) === port && sockets.has(f[9] ?? '')) return true;
+      }
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+if (process.channel && Number(process.env.DEVSUP_PID) === process.ppid && inspector?.url()) {
   const readyTimeout = Number(process.env.DEVSUP_READY_TIMEOUT);
-  if (readyTimeout > 0 && waitsForDebugger()) {
+  if (Number.isFinite(readyTimeout) && readyTimeout >= 0 && waitsForDebugger()) {
     let last = performance.now();
     let ran = 0;
     const tick = setInterval(() => {
@@ -41,6 +72,7 @@ if (process.channel && inspector?.url()) {
   }
   // The app's own 'exit' listeners run after this one: devsup gives them a moment before it ends the process.
   process.on('exit', (code) => {
-    if (inspector?.url()) send({ devsup: 1, type: 'exiting', code: typeof code === 'number' ? code : 0 });
+    const url = inspector?.url();
+    if (url && debuggerAttached(url)) send({ devsup: 1, type: 'exiting', code: typeof code === 'number' ? code : 0 });
   });
 }

@@ -56,9 +56,7 @@ function ready(state: State, via: 'message' | 'timeout', inApp: readonly string[
   return { state: stop.state, effects: [...said, notify({ type: 'restarting', runId, trigger: pending, from: 'starting' }), ...stop.effects] };
 }
 
-type Changed = Partial<Pick<Extract<Event, { type: 'changed' }>, 'loop' | 'loaded'>>;
-
-function changed(state: State, trigger: Trigger, { loop, loaded }: Changed, policy: Policy): Step {
+function changed(state: State, trigger: Trigger, loop: Extract<Event, { type: 'changed' }>['loop'], policy: Policy): Step {
   switch (state.kind) {
     case 'starting':
     case 'running': {
@@ -100,15 +98,15 @@ function changed(state: State, trigger: Trigger, { loop, loaded }: Changed, poli
       return { state: { kind: 'settling', runId: state.runId, trigger, exit: state.exit, ...withCrashes(state.crashes) }, effects: [notice] };
     }
     case 'building':
-      // The files the app loads (the build's own output, dist/*.js, among them) are loaded as they are by the start
-      // that follows: no second build for them, or a build would trigger itself forever.
-      if (loaded) return same(state);
       // What is being built may not have this change: once built, build again (a change starts no second build at once).
       return same({ ...state, trigger: mergeTriggers(state.trigger, trigger), again: true });
     default:
       return same(state);
   }
 }
+
+// A start builds at most this many more times for changes seen while it built (then it starts with the latest build).
+export const MAX_REBUILDS = 3;
 
 // A warm standby boots at ready, or this long after a spawn for an app that never says ready (counted ready only
 // after readyTimeout): after the new app's own boot, which it would otherwise slow, and before a person's next save.
@@ -158,16 +156,25 @@ function decide(state: State, event: Event, policy: Policy): Step {
       return same({ kind: 'running', runId: state.runId, sdk: state.sdk, ...(state.readyLate ? { readyLate: true as const } : {}) });
 
     case 'changed':
-      return changed(state, { reason: 'change', paths: event.paths, settled: false }, event, policy);
+      return changed(state, { reason: 'change', paths: event.paths, settled: false }, event.loop, policy);
 
     case 'restart': {
       const why = event.why === undefined ? {} : { why: event.why };
-      return changed(state, { reason: event.reason ?? 'manual', paths: event.paths ?? [], settled: true, ...why }, {}, policy);
+      return changed(state, { reason: event.reason ?? 'manual', paths: event.paths ?? [], settled: true, ...why }, undefined, policy);
     }
 
     case 'built':
       if (state.kind !== 'building') return same(state);
-      if (state.again) return startNext(policy, state.runId, state.trigger, state.crashes, state.exit);
+      if (state.again && (state.rebuilds ?? 0) < MAX_REBUILDS) {
+        const next = startNext(policy, state.runId, state.trigger, state.crashes, state.exit);
+        return next.state.kind === 'building' ? { ...next, state: { ...next.state, rebuilds: (state.rebuilds ?? 0) + 1 } } : next;
+      }
+      if (state.again) {
+        // Each build saw a change: most likely its own output, watched. The latest build starts; said once.
+        const said = notify({ type: 'build-loop', runId: state.runId, builds: MAX_REBUILDS + 1, paths: state.trigger?.paths ?? [] });
+        const next = spawnNext(policy, state.runId + 1, state.trigger, state.crashes);
+        return { state: next.state, effects: [said, ...next.effects] };
+      }
       return spawnNext(policy, state.runId + 1, state.trigger, state.crashes);
 
     case 'build-failed': {

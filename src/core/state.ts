@@ -71,9 +71,11 @@ export type State =
   | { kind: 'settling'; runId: number; trigger: Trigger; exit: Exit; crashes?: number }
   /**
    * The old tree is gone (runId is the old run's; 0 before the first); what comes before a start runs. `again`: a
-   * change came meanwhile, so that what was built may be stale: once built, build again. `exit`: the old run's.
+   * change came meanwhile, so that what was built may be stale: once built, build again (`rebuilds`: how many times so
+   * far for this start, bounded: a build that changes what devsup watches would otherwise rebuild forever). `exit`: the
+   * old run's.
    */
-  | { kind: 'building'; runId: number; trigger: Trigger | null; exit?: Exit; crashes?: number; again?: true }
+  | { kind: 'building'; runId: number; trigger: Trigger | null; exit?: Exit; crashes?: number; again?: true; rebuilds?: number }
   | { kind: 'waiting'; runId: number; exit: Exit; crashes?: number }
   | { kind: 'closed'; exitCode: number };
 
@@ -101,11 +103,8 @@ export type Event =
    */
   | { type: 'ready'; runId: number; inApp?: string[] }
   | { type: 'ready-timeout'; runId: number; inApp?: string[] }
-  /**
-   * Files changed; `loop` is the loop guard's verdict (absent: restart). `loaded`: every one is a file the app loads
-   * (its module graph), which the next start loads as it is then, whatever it was before.
-   */
-  | { type: 'changed'; paths: string[]; loop?: LoopVerdict; loaded?: boolean }
+  /** Files changed; `loop` is the loop guard's verdict (absent: restart). */
+  | { type: 'changed'; paths: string[]; loop?: LoopVerdict }
   | { type: 'settled' }
   /** A restart asked for (rs, restart(), the crash policy, or a services run for these paths: reason 'change'). */
   | { type: 'restart'; reason?: 'manual' | 'crash' | 'change'; paths?: string[]; why?: string }
@@ -163,7 +162,9 @@ export type Notice =
   | { type: 'leftovers-survived'; runId: number }
   /** The app's code has exited, and only its debugger kept the process: it is ended. */
   | { type: 'debugger-held'; runId: number }
-  | { type: 'build-failed'; runId: number; exit: Exit; why?: string };
+  | { type: 'build-failed'; runId: number; exit: Exit; why?: string }
+  /** Files changed during every one of several builds in a row (the build writing what devsup watches?): started anyway. */
+  | { type: 'build-loop'; runId: number; builds: number; paths: string[] };
 
 export type Effect =
   | { type: 'spawn'; runId: number; trigger: Trigger | null }
@@ -174,6 +175,7 @@ export type Effect =
   | { type: 'send-shutdown'; runId: number; reason: StopReason; changed: string[] }
   | { type: 'signal'; runId: number; signal: 'stop' | 'SIGKILL'; tree: boolean }
   | { type: 'arm'; runId: number; timer: Timer; duration: Duration | { ms: number } }
+  /** Disarm every timer of the state; not 'debugger', which watches the exiting process whatever the state does. */
   | { type: 'disarm' }
   /** End the app's process (SIGKILL, the process alone): its code has exited, only its debugger keeps it. */
   | { type: 'end'; runId: number }

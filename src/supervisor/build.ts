@@ -7,7 +7,8 @@ import type { EventEmitter } from 'node:events';
 import type { Options } from '../config/schema.js';
 import type { SupervisorEvents } from '../core/events.js';
 import type { Event, Exit } from '../core/state.js';
-import { withBinPath } from '../process/spawn.js';
+import { DevsupError } from '../core/errors.js';
+import { checkRunnable, withBinPath } from '../process/spawn.js';
 import type { Logger } from './logger.js';
 
 export type BuildResult = { ok: true; ms: number } | { ok: false; ms: number; exit: Exit; output: string };
@@ -49,6 +50,18 @@ export async function runBuild(build: NonNullable<Options['build']>, options: Op
   });
 }
 
+/** What keeps the entry from being run once the build is done (it may be the build's output), in one line. */
+function entryProblem(options: Options): string | undefined {
+  if (options.entry === undefined || options.exec) return undefined;
+  if (!existsSync(options.entry)) return `the build step made no ${relative(options.cwd, options.entry)}, the entry (check entry, and where the build writes)`;
+  try {
+    checkRunnable(options);
+    return undefined;
+  } catch (error) {
+    return error instanceof DevsupError ? `${error.message}${error.hint ? ` (${error.hint})` : ''}` : String(error);
+  }
+}
+
 /**
  * What comes before a start (the 'build' effect): the wait for the services this one depends on (`wait`), then the
  * build step; then 'built', or 'build-failed' with its output shown. Nothing is said once `signal` ended it.
@@ -65,10 +78,12 @@ export async function beforeStart(
   if (options.build === undefined) return dispatch({ type: 'built', runId });
   const result = await runBuild(options.build, options, signal);
   if (signal.aborted) return;
-  if (result.ok && options.entry !== undefined && !options.exec && !existsSync(options.entry)) {
-    // The entry is the build's output, and it did not make it: no start, as for a build that failed.
-    const why = `the build step made no ${relative(options.cwd, options.entry)}, the entry (check entry, and where the build writes)`;
-    return dispatch({ type: 'build-failed', runId, exit: { code: 1, signal: null }, why });
+  const unrunnable = result.ok ? entryProblem(options) : undefined;
+  if (unrunnable) {
+    // The entry may be the build's output: one it did not make, or cannot be run, starts nothing, as a failed build.
+    const exit = { code: 1, signal: null };
+    emitter.emit('buildFailed', { runId, exit, ms: result.ms, output: unrunnable });
+    return dispatch({ type: 'build-failed', runId, exit, why: unrunnable });
   }
   if (result.ok) {
     log.debug({ runId, ms: result.ms }, `build step done in ${result.ms} ms`);

@@ -177,8 +177,8 @@ export class Shell implements Narrated {
         return;
       }
       case 'disarm':
-        this.#armed = {};
-        return this.timers.disarm();
+        this.#armed = { debugger: this.#armed.debugger };
+        return this.timers.disarm(['debugger']);
       case 'reap': {
         const run = this.current(effect.runId);
         if (run) void this.#reap(run);

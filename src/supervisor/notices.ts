@@ -133,6 +133,15 @@ export function narrate(shell: Narrated, notice: Notice): void {
       shell.settleReady(new DevsupError('BUILD_FAILED', why, { exitCode: 1 }));
       return;
     }
+    case 'build-loop': {
+      const shown = notice.paths.slice(0, 3).join(', ') + (notice.paths.length > 3 ? ` (+${notice.paths.length - 3} more)` : '');
+      // One folder for all (dist/): that is what to ignore.
+      const folders = new Set(notice.paths.map((p) => p.split('/')[0]));
+      const [folder] = folders;
+      const what = folders.size === 1 && notice.paths.every((p) => p.includes('/')) ? `ignore: ['${folder}']` : 'ignore';
+      log.warn({ runId: notice.runId, paths: notice.paths }, `files changed during each of ${notice.builds} builds in a row (${shown}): does the build step write them? Add them to ${what} — starting with the latest build`);
+      return;
+    }
     case 'debugger-held':
       if (!run) return;
       log.info({ runId: run.runId }, 'the app has exited, but its debugger kept the process open (Node waits for it to disconnect): ended it');

@@ -223,7 +223,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (paths.length === 0) return;
     // The app's own code is what a person edits: a loaded module, or (without a module graph) a file like the entry.
     const code = this.options.entry === undefined ? undefined : extname(this.options.entry);
-    const written = paths.filter((p) => !watcher?.isLoaded(p) && extname(p) !== code);
+    // With a build step, the files the app loads are what the build writes: a loop through them is the loop guard's too.
+    const written = this.options.build !== undefined ? paths : paths.filter((p) => !watcher?.isLoaded(p) && extname(p) !== code);
     for (const p of paths) this.#shell.changedSinceSpawn.add(p);
     const loop = loops.changed(paths, performance.now(), written);
     if (loop.kind === 'restart') this.emit('changed', { paths });
@@ -232,8 +233,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (this.#burst.size === 0) this.#link.changing();
       return void paths.forEach((p) => this.#burst.add(p));
     }
-    const loaded = watcher !== undefined && paths.every((p) => watcher.isLoaded(p));
-    this.#dispatch({ type: 'changed', paths, loop, ...(loaded ? { loaded } : {}) });
+    this.#dispatch({ type: 'changed', paths, loop });
   }
 
   #settled(): void {

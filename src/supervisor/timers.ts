@@ -19,8 +19,12 @@ export class Timers {
     return Math.max(0, this.deadlineAt - performance.now());
   }
 
-  disarm(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
+  /** Clears every timer but those `kept`. */
+  disarm(kept: readonly Timer[] = []): void {
+    for (const [name, timer] of this.#timers) {
+      if (kept.includes(name)) continue;
+      clearTimeout(timer);
+      this.#timers.delete(name);
+    }
   }
 }

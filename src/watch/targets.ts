@@ -1,8 +1,9 @@
 // What to watch for a set of options: the module graph (when the app reports one), the `watch` entries, the whole
 // project with watchAll, and the files that configure the app.
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { Options } from '../config/schema.js';
 import { isPython, reportsModules } from '../process/spawn.js';
+import { createIgnore } from './ignore.js';
 
 /** Always watched, even when git ignores them: what configures the app rather than being part of it. */
 export const WATCHED_BY_DEFAULT = ['.env*', 'package.json', 'tsconfig.json'];
@@ -14,8 +15,9 @@ export const WATCHED_BY_DEFAULT = ['.env*', 'package.json', 'tsconfig.json'];
  */
 export function watchTargets(options: Options): { watch: string[]; named: string[]; graph: boolean } {
   const { cwd, entry } = options;
-  // With a build step the entry is what it makes (dist/main.js): watched once the app loads it, like its other modules.
-  const named = [...WATCHED_BY_DEFAULT.map((p) => join(cwd, p)), ...(entry !== undefined && !options.exec && options.build === undefined ? [entry] : [])];
+  // With a build step the entry may be what it makes (dist/main.js): then, ignored (ignore: ['dist']), it is not named.
+  const builtEntry = entry !== undefined && options.build !== undefined && createIgnore(options.ignore)(relative(cwd, entry).split(sep).join('/'), true);
+  const named = [...WATCHED_BY_DEFAULT.map((p) => join(cwd, p)), ...(entry !== undefined && !options.exec && !builtEntry ? [entry] : [])];
   const all = options.watchAll ? [cwd] : [];
   if (reportsModules(options)) return { watch: [...options.watch, ...all], named, graph: true };
   if (!options.exec && isPython(entry)) {

@@ -1,7 +1,7 @@
 // The state machine as a table: from a state, on an event, to a state with these effects. No processes, no timers.
 import { describe, expect, it } from 'vitest';
 import { HELD_MS, KILL_WAIT_MS, LINGER_MS } from '../../src/core/ladder.js';
-import { exitCodeOf, mergeTriggers, transition, WARM_AFTER_MS, type Effect, type Event, type State, type Trigger } from '../../src/core/machine.js';
+import { exitCodeOf, MAX_REBUILDS, mergeTriggers, transition, WARM_AFTER_MS, type Effect, type Event, type State, type Trigger } from '../../src/core/machine.js';
 import type { StopReason } from '../../src/protocol/messages.js';
 
 const change = (...paths: string[]): Trigger => ({ reason: 'change', paths, settled: false });
@@ -405,10 +405,12 @@ const gatedRows: Row[] = [
     [{ type: 'notify', notice: { type: 'restarting', runId: 2, trigger: manual, from: 'waiting' } }, ...build2(manual)]],
   ['gated: a change while building merges, and marks the build stale', building(), { type: 'changed', paths: ['b.ts'] },
     building({ trigger: change('a.ts', 'b.ts'), again: true }), []],
-  ['gated: a change of files the app loads (the build writing dist/) while building is no reason to build again: the start loads them',
-    building(), { type: 'changed', paths: ['dist/main.js'], loaded: true }, building(), []],
   ['gated: built while stale → build again (no spawn of an old build)', building({ trigger: settled('a.ts', 'b.ts'), again: true }), { type: 'built', runId: 2 },
-    building({ trigger: settled('a.ts', 'b.ts') }), build2(settled('a.ts', 'b.ts'))],
+    building({ trigger: settled('a.ts', 'b.ts'), rebuilds: 1 }), build2(settled('a.ts', 'b.ts'))],
+  ['gated: stale after every one of several builds in a row (the build writing what is watched?) → said, and the latest build starts',
+    building({ trigger: settled('dist/main.js'), again: true, rebuilds: MAX_REBUILDS }), { type: 'built', runId: 2 },
+    { kind: 'starting', runId: 3, sdk: false, pending: null },
+    [{ type: 'notify', notice: { type: 'build-loop', runId: 2, builds: MAX_REBUILDS + 1, paths: ['dist/main.js'] } }, ...spawn3(settled('dist/main.js'))]],
   ['gated: a failed build starts nothing: waiting, with the build’s exit', building(), { type: 'build-failed', runId: 2, exit: { code: 2, signal: null } },
     { kind: 'waiting', runId: 2, exit: { code: 2, signal: null } },
     [{ type: 'notify', notice: { type: 'build-failed', runId: 2, exit: { code: 2, signal: null } } }]],

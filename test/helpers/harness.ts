@@ -130,7 +130,9 @@ export class Project {
     writeFileSync(join(this.dir, 'version.mjs'), `export default ${version};\n`);
   }
 
+  /** Writes a file of the project (and the folders on its way). */
   write(name: string, content: string): void {
+    mkdirSync(dirname(join(this.dir, name)), { recursive: true });
     writeFileSync(join(this.dir, name), content);
   }
 

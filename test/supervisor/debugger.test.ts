@@ -3,6 +3,7 @@
 // --inspect-brk each start waits for a debugger, and that wait is not counted against readyTimeout. The debugger is a
 // real one: `node inspect`, Node's own command-line client, attached over the inspector's WebSocket.
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort, kill, Project, sleep, until, type Devsup } from '../helpers/harness.js';
 
@@ -62,11 +63,36 @@ describe('a debugger attached to the app', () => {
   });
 });
 
+describe('the inspector open, no debugger attached', () => {
+  it('nothing is ended: the app\'s own exit listener that takes 300 ms finishes, and its exit is its own', async () => {
+    const project = new Project('plain-sigterm.mjs');
+    // An exit listener that writes a file after 300 ms of work, as a slow flush would.
+    project.write('slow-exit.cjs', [
+      "process.on('exit', () => { const end = Date.now() + 300; while (Date.now() < end); require('node:fs').writeFileSync(process.env.MARK, 'flushed'); });",
+      '',
+    ].join('\n'));
+    const mark = `${project.dir}.mark`;
+    onTestFinished(() => rmSync(mark, { force: true }));
+    const devsup = project.run([project.entry, '--inspect=127.0.0.1:0', '-r', './slow-exit.cjs', '--events', project.lifecycleFile], {
+      env: { PORT: String(await freePort()), MARK: mark },
+    });
+    await project.waitFor('listening');
+    project.setVersion(2);
+    await project.waitFor('listening', 2);
+    expect(readFileSync(mark, 'utf8')).toBe('flushed');
+    expect(devsup.matching(/debugger kept the process open/)).toEqual([]);
+    const [exit] = await project.waitForLifecycle('exited');
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    devsup.process.kill('SIGTERM');
+    await devsup.exited;
+  });
+});
+
 describe('--inspect-brk', () => {
   it('every start waits for a debugger, and neither that wait nor the break on the first line counts against readyTimeout', async () => {
     const project = new Project('plain-sigterm.mjs');
     const inspectPort = await freePort();
-    const readyTimeout = 300;
+    const readyTimeout = 500;
     const devsup = project.run([project.entry, `--inspect-brk=127.0.0.1:${inspectPort}`, '--ready-timeout', String(readyTimeout), '--events', project.lifecycleFile], {
       env: { PORT: String(await freePort()) },
     });
@@ -87,6 +113,8 @@ describe('--inspect-brk', () => {
       expect(started!.t).toBeGreaterThanOrEqual(resumedAt - 50); // the app's code ran once resumed, not before
       const [ready] = await project.waitForLifecycle('ready', (e) => e.runId === n);
       expect(ready).toMatchObject({ via: 'timeout' });
+      // The ready timeout counted from the resume (the app's running time), not through the pause before it.
+      expect(Date.now() - resumedAt).toBeGreaterThanOrEqual(readyTimeout);
       kill(client.pid);
       if (n === 1) project.setVersion(2);
     }
