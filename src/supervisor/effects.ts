@@ -209,8 +209,8 @@ export class Shell implements Narrated {
     this.run = run;
     if (run !== standby) this.#pipe(run);
     this.loops.started();
-    // Under --inspect-brk every start waits for a debugger: each says so.
-    const waits = this.#waitsForDebugger ? ' — waiting for a debugger to attach (--inspect-brk)' : '';
+    // Under --inspect-brk (or --inspect-wait) every start waits for a debugger: each says so.
+    const waits = this.#waitsForDebugger ? ' — waiting for a debugger to attach' : '';
     const line = `started ${describeApp(this.options)} (pid ${run.pid ?? '?'}${run === standby ? ', from the standby' : ''})${waits}`;
     if (runId === 1 || waits) this.log.info({ runId, pid: run.pid }, line);
     else this.log.debug({ runId, pid: run.pid }, line);
