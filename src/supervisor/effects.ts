@@ -93,6 +93,7 @@ export class Shell implements Narrated {
     this.#standbys = new StandbyKeeper(this.options, this.log);
     this.#waitsForDebugger = debugging(this.options)?.waits ?? false;
     this.freshness = new Freshness(this.options.cwd);
+    this.emitter.on('built', ({ ms }) => this.restarting && (this.restarting.buildMs = (this.restarting.buildMs ?? 0) + ms));
   }
 
   current(runId: number): ChildRun | undefined {

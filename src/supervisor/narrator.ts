@@ -83,11 +83,14 @@ export function restartSummary(options: {
   teardownMs: number | undefined;
   readyMs: number | undefined;
   cleanups?: readonly CleanupResult[] | undefined;
+  /** What the build step took before the start (all its runs), when there is one. */
+  buildMs?: number | undefined;
 }): string {
   const cleanups = options.cleanups && options.cleanups.length > 0 ? ` (${options.cleanups.map(describeCleanup).join(', ')})` : '';
   const teardown = options.teardownMs === undefined ? '' : ` · teardown ${options.teardownMs} ms${cleanups}`;
+  const build = options.buildMs === undefined ? '' : ` · build ${options.buildMs} ms`;
   const ready = options.readyMs === undefined ? 'started (no ready() call)' : `ready in ${options.readyMs} ms`;
-  return `restart #${options.number}: ${describeTrigger(options.trigger)}${teardown} · ${ready}`;
+  return `restart #${options.number}: ${describeTrigger(options.trigger)}${teardown}${build} · ${ready}`;
 }
 
 // The glyphs devsup's words use, and what stands for each where the terminal cannot show them.

@@ -20,6 +20,8 @@ export interface Restarting {
   at: number;
   teardownMs: number | undefined;
   cleanups: CleanupResult[];
+  /** The build step's time before the new start (every run of it), if there is one. */
+  buildMs?: number;
 }
 
 /** What the narrator reads and keeps of the shell (effects.ts). */
@@ -167,6 +169,7 @@ function ready(shell: Narrated, run: ChildRun, via: 'message' | 'timeout'): void
       teardownMs: restart.teardownMs,
       readyMs: via === 'message' ? took : undefined,
       cleanups: options.logLevel === 'debug' ? restart.cleanups : undefined,
+      buildMs: restart.buildMs,
     });
     log.info({ runId: run.runId, ms: took, teardownMs: restart.teardownMs, totalMs: ms(restart.at) }, line);
   } else if (via === 'message') {

@@ -16,5 +16,7 @@ describe('recipes', () => {
     symlinkSync(join(ROOT, 'node_modules/typescript/bin/tsc'), join(project.dir, 'node_modules/.bin/tsc'));
     const devsup = await runRecipe({ fixture: 'nestjs', edited: 'src/app.service.ts', cleanups: /^\[devsup\] cleanups: nest app \d+ ms$/ }, project);
     expect(devsup.stdout.match(/nest shutdown hooks ran \(app\.close\(\)\)/g)).toHaveLength(2);
+    // The restart line says what the build took, between the teardown and the new app's start.
+    expect(devsup.matching(/^\[devsup\] restart #1: /)).toEqual([expect.stringMatching(/ · teardown \d+ ms · build \d+ ms · ready in \d+ ms$/)]);
   });
 });

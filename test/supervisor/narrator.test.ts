@@ -32,6 +32,7 @@ describe('restartSummary', () => {
     [{ number: 3, trigger: change('a.ts'), teardownMs: undefined, readyMs: 90 }, 'restart #3: change in a.ts · ready in 90 ms'],
     [{ number: 4, trigger: { reason: 'manual' as const, paths: [], settled: true }, teardownMs: 305, readyMs: 80, cleanups: [{ name: 'db', status: 'done' as const, ms: 301 }] },
       'restart #4: restart requested · teardown 305 ms (db 301 ms) · ready in 80 ms'],
+    [{ number: 5, trigger: change('src/app.service.ts'), teardownMs: 15, readyMs: 305, buildMs: 1020 }, 'restart #5: change in src/app.service.ts · teardown 15 ms · build 1020 ms · ready in 305 ms'],
   ])('%#', (input, line) => {
     expect(restartSummary(input)).toBe(line);
   });
