@@ -10,7 +10,7 @@ import { DevsupError, didYouMean } from '../core/errors.js';
 import type { HeldSockets } from './sockets.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
-const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
+export const ENTRY_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py'];
 export const isPython = (entry: string | undefined): entry is string => entry !== undefined && extname(entry) === '.py';
 
 // The Python client (devsup_child.py), shipped with devsup: on every app's PYTHONPATH, after the app's own entries,

@@ -12,7 +12,7 @@ import { initialState, transition, type Event, type State } from '../core/machin
 import type { Policy } from '../core/state.js';
 import { debugging } from '../process/inspector.js';
 
-import { checkRunnable } from '../process/spawn.js';
+import { checkRunnable, ENTRY_EXTENSIONS } from '../process/spawn.js';
 import { Shell } from './effects.js';
 import { attachEventLog } from './event-log.js';
 import { installHooks } from './hooks.js';
@@ -223,8 +223,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (paths.length === 0) return;
     // The app's own code is what a person edits: a loaded module, or (without a module graph) a file like the entry.
     const code = this.options.entry === undefined ? undefined : extname(this.options.entry);
-    // With a build step, the files the app loads are what the build writes: a loop through them is the loop guard's too.
-    const written = this.options.build !== undefined ? paths : paths.filter((p) => !watcher?.isLoaded(p) && extname(p) !== code);
+    // With a build step the files the app loads are what the build writes (a loop through them is the guard's too), and
+    // the code a person edits is its sources, which it does not load.
+    const written = this.options.build !== undefined
+      ? paths.filter((p) => watcher?.isLoaded(p) || !ENTRY_EXTENSIONS.includes(extname(p)))
+      : paths.filter((p) => !watcher?.isLoaded(p) && extname(p) !== code);
     for (const p of paths) this.#shell.changedSinceSpawn.add(p);
     const loop = loops.changed(paths, performance.now(), written);
     if (loop.kind === 'restart') this.emit('changed', { paths });
