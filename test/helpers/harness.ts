@@ -120,6 +120,8 @@ export class Project {
       for (const e of this.events()) {
         for (const pid of [e.pid, e.grandchild]) if (typeof pid === 'number' && isAlive(pid)) kill(pid);
       }
+      // And every app devsup said it started (one that never ran its code, waiting for a debugger, recorded nothing).
+      for (const e of this.lifecycle('started')) if (typeof e.pid === 'number' && isAlive(e.pid)) kill(e.pid);
       rmSync(this.eventsFile, { force: true });
       rmSync(this.lifecycleFile, { force: true });
     });
