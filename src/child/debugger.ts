@@ -9,6 +9,8 @@
 // Only for the app devsup started (not a fork or a cluster worker of it, which inherit the preload).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { nodeOptionsFlags, waitsForDebugger } from '../protocol/inspector-flags.js';
+import { socketInode, tablePort, TCP_ESTABLISHED, TCP_TABLES, tcpRows, type TcpRow } from '../protocol/proc-net.js';
 
 // A Node built without the inspector has no node:inspector to load (and no debugger to wait for).
 const inspector: typeof import('node:inspector') | undefined = process.features.inspector ? createRequire(import.meta.url)('node:inspector') : undefined;
@@ -24,8 +26,6 @@ const send = (message: object) => {
   }
 };
 
-const waitsForDebugger = () =>
-  [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--inspect-(brk|wait)(=|$)/.test(flag));
 
 /**
  * Whether a debugger is connected to the inspector (Linux: an established TCP connection on its port, held by this
@@ -38,19 +38,14 @@ function debuggerAttached(url: string): boolean {
     const sockets = new Set<string>();
     for (const fd of readdirSync('/proc/self/fd')) {
       try {
-        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+        const inode = socketInode(readlinkSync(`/proc/self/fd/${fd}`));
         if (inode) sockets.add(inode);
       } catch {
         // closed meanwhile
       }
     }
-    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
-        const f = row.trim().split(/\s+/);
-        if (f[3] === '01' && Number.parseInt(f[1]?.split(':').pop() ?? '', 16) === port && sockets.has(f[9] ?? '')) return true;
-      }
-    }
-    return false;
+    const connected = (row: TcpRow) => row.state === TCP_ESTABLISHED && tablePort(row.local) === port && sockets.has(row.inode);
+    return TCP_TABLES.some((table) => tcpRows(readFileSync(table, 'utf8')).some(connected));
   } catch {
     return true;
   }
@@ -58,7 +53,7 @@ function debuggerAttached(url: string): boolean {
 
 if (process.channel && Number(process.env.DEVSUP_PID) === process.ppid && inspector?.url()) {
   const readyTimeout = Number(process.env.DEVSUP_READY_TIMEOUT);
-  if (Number.isFinite(readyTimeout) && readyTimeout >= 0 && waitsForDebugger()) {
+  if (Number.isFinite(readyTimeout) && readyTimeout >= 0 && waitsForDebugger([...process.execArgv, ...nodeOptionsFlags(process.env.NODE_OPTIONS)])) {
     let last = performance.now();
     let ran = 0;
     const tick = setInterval(() => {

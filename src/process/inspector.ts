@@ -5,10 +5,8 @@
 // node_modules, as the standby's runner is. With --inspect-brk or --inspect-wait, each start waits for a debugger to
 // attach before any of the app's code runs.
 import type { Options } from '../config/schema.js';
+import { nodeOptionsFlags, opensInspector, waitsForDebugger } from '../protocol/inspector-flags.js';
 import { reportsModules } from './spawn.js';
-
-const INSPECT = /^--inspect(-brk|-wait)?(=|$)/;
-const WAITS = /^--inspect-(brk|wait)(=|$)/;
 
 export interface Debugging {
   /** Each start waits for a debugger to attach (--inspect-brk, --inspect-wait). */
@@ -18,9 +16,8 @@ export interface Debugging {
 /** Whether the app devsup starts is being debugged; undefined for an app devsup does not start with node itself. */
 export function debugging(options: Options, env: NodeJS.ProcessEnv = process.env): Debugging | undefined {
   if (!reportsModules(options)) return undefined;
-  const nodeOptions = (options.env.NODE_OPTIONS ?? env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
-  const flags = [...options.nodeArgs, ...nodeOptions];
+  const flags = [...options.nodeArgs, ...nodeOptionsFlags(options.env.NODE_OPTIONS ?? env.NODE_OPTIONS)];
   const vscode = (options.env.VSCODE_INSPECTOR_OPTIONS ?? env.VSCODE_INSPECTOR_OPTIONS) !== undefined;
-  if (!vscode && !flags.some((flag) => INSPECT.test(flag))) return undefined;
-  return { waits: flags.some((flag) => WAITS.test(flag)) };
+  if (!vscode && !opensInspector(flags)) return undefined;
+  return { waits: waitsForDebugger(flags) };
 }

@@ -3,6 +3,7 @@
 // command and the addresses they listen on, for the report.
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { Reaped } from '../core/events.js';
+import { socketInode, tablePort, TCP_LISTEN, TCP_TABLES, tcpRows } from '../protocol/proc-net.js';
 import { descendantsOf, readTable, signalAll, survivors, type Proc } from './tree.js';
 
 export type { Reaped };
@@ -24,8 +25,8 @@ export async function commandOf(pid: number): Promise<string> {
 
 // /proc/net/tcp writes addresses as little-endian hex: 0100007F:0BB8 is 127.0.0.1:3000.
 function decodeAddress(hex: string): string {
-  const [ip, port] = hex.split(':') as [string, string];
-  const portNumber = Number.parseInt(port, 16);
+  const ip = hex.slice(0, hex.indexOf(':'));
+  const portNumber = tablePort(hex);
   if (ip.length === 8) {
     const bytes = ip.match(/../g)!.map((b) => Number.parseInt(b, 16)).reverse();
     return `${bytes.join('.')}:${portNumber}`;
@@ -43,20 +44,15 @@ export async function listeningAddresses(pids: readonly number[]): Promise<Map<n
   for (const pid of pids) {
     const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
     for (const fd of fds) {
-      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      const inode = socketInode(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
       if (inode) owner.set(inode, pid);
     }
   }
   if (owner.size === 0) return result;
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    const lines = (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1);
-    for (const line of lines) {
-      const f = line.trim().split(/\s+/);
-      // fields: sl local rem st tx:rx tr:when retrnsmt uid timeout inode; st 0A is LISTEN
-      if (f[3] !== '0A' || f[9] === undefined) continue;
-      const pid = owner.get(f[9]);
-      if (pid !== undefined) result.get(pid)!.push(decodeAddress(f[1]!));
+  for (const table of TCP_TABLES) {
+    for (const row of tcpRows(await readFile(table, 'utf8').catch(() => ''))) {
+      const pid = row.state === TCP_LISTEN ? owner.get(row.inode) : undefined;
+      if (pid !== undefined) result.get(pid)!.push(decodeAddress(row.local));
     }
   }
   return result;
