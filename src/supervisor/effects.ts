@@ -11,7 +11,6 @@ import type { Effect, Event, Timer } from '../core/state.js';
 import { ChildRun, type RunHandlers } from '../process/child-run.js';
 import type { HeldSockets } from '../process/sockets.js';
 import { describeApp, readEnvFile } from '../process/spawn.js';
-import { debugging } from '../process/inspector.js';
 import { runMessage } from '../process/standby.js';
 import { shutdownMessage } from '../protocol/messages.js';
 import { LoopGuard } from '../watch/loop-guard.js';
@@ -45,7 +44,12 @@ export interface ShellOptions {
   beforeStart?: () => Promise<void>;
   /** stdio 'pipe': where each run's stdout and stderr go (the supervisor's streams). */
   output?: { stdout: Writable; stderr: Writable };
+  /** Each start waits for a debugger (the policy's awaitsDebugger): its start line says so. */
+  waitsForDebugger?: boolean;
 }
+
+// The timer a 'disarm' leaves: it watches the exiting process, whatever the state does (see Effect 'disarm').
+const SURVIVES_DISARM = ['debugger'] as const satisfies readonly Timer[];
 
 export class Shell implements Narrated {
   readonly options: Options;
@@ -91,7 +95,7 @@ export class Shell implements Narrated {
     this.#output = options.output;
     this.progress = new Progress(this.log);
     this.#standbys = new StandbyKeeper(this.options, this.log);
-    this.#waitsForDebugger = debugging(this.options)?.waits ?? false;
+    this.#waitsForDebugger = options.waitsForDebugger ?? false;
     this.freshness = new Freshness(this.options.cwd);
     this.emitter.on('built', ({ ms }) => this.restarting && (this.restarting.buildMs = (this.restarting.buildMs ?? 0) + ms));
   }
@@ -178,8 +182,8 @@ export class Shell implements Narrated {
         return;
       }
       case 'disarm':
-        this.#armed = { debugger: this.#armed.debugger };
-        return this.timers.disarm(['debugger']);
+        this.#armed = Object.fromEntries(SURVIVES_DISARM.map((timer) => [timer, this.#armed[timer]]));
+        return this.timers.disarm(SURVIVES_DISARM);
       case 'reap': {
         const run = this.current(effect.runId);
         if (run) void this.#reap(run);

@@ -71,6 +71,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       closed: (exitCode) => resolveClosed(exitCode),
       ...(link ? { beforeStart: () => link.beforeStart() } : {}),
       ...(output ? { output } : {}),
+      waitsForDebugger: awaitsDebugger,
     });
   }
 
