@@ -9,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { socketInode, tablePort, TCP_LISTEN, TCP_TABLES, tcpRows } from '../../src/protocol/proc-net.js';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isAlive, kill, Project, ROOT, until, type Devsup, type Event } from '../helpers/harness.js';
 
@@ -25,18 +26,16 @@ afterAll(() => console.log(`scenario figures: ${JSON.stringify(measured)}`));
  */
 function heldPorts(ports: readonly number[], pids: readonly number[]): number[] {
   const inodes = new Map<string, number>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const f = row.trim().split(/\s+/);
-      const port = f[1] ? Number.parseInt(f[1].split(':')[1]!, 16) : Number.NaN;
-      if (f[3] === '0A' && ports.includes(port)) inodes.set(f[9]!, port);
+  for (const table of TCP_TABLES) {
+    for (const row of tcpRows(readFileSync(table, 'utf8'))) {
+      if (row.state === TCP_LISTEN && ports.includes(tablePort(row.local))) inodes.set(row.inode, tablePort(row.local));
     }
   }
   const held = new Set<number>();
   for (const pid of inodes.size === 0 ? [] : pids) {
     try {
       for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        const inode = socketInode(readlinkSync(`/proc/${pid}/fd/${fd}`));
         if (inode !== undefined && inodes.has(inode)) held.add(inodes.get(inode)!);
       }
     } catch {
